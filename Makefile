@@ -1,0 +1,30 @@
+# FNN Workshop: `make lab` to learn, `make test` to check everything.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install lab test lint preflight notebooks run-solutions bench browser clean
+
+# Create the venv and install the project once; re-run only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks
+
+lint: install
+	$(PY) -m ruff check workshop_lib tests
+
+test: install lint
+	WORKSHOP_HEADLESS=1 $(PY) -m pytest
+
+preflight: install
+	$(PY) -m workshop_lib.preflight
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,120 @@
+import pytest
+import torch
+from torch import nn
+
+from workshop_lib.data import TensorBatchLoader
+from workshop_lib.fnn import FNN
+from workshop_lib.network_trainer import NetworkTrainer, TrainingDivergedError, sum_correct_preds
+
+
+def make_trainer(x, y, model=None, lr=0.0, batch_size=4, **kwargs):
+    model = model or FNN(784, 16, 16, 10)
+    loader = TensorBatchLoader(x, y, batch_size)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    return NetworkTrainer(model, nn.CrossEntropyLoss(), optimizer, loader, loader, "cpu",
+                          progress=False, **kwargs)
+
+
+def test_epoch_loss_is_the_mean_per_sample_not_per_batch(tiny_data):
+    torch.manual_seed(0)
+    x, y = tiny_data  # 10 samples in batches of 4, 4, 2
+    trainer = make_trainer(x, y, lr=0.0, sum_correct_preds=sum_correct_preds)
+    history = trainer.train(1)
+    with torch.no_grad():
+        logits = trainer.model(x)
+        expected = nn.functional.cross_entropy(logits, y, reduction="sum").item() / 10
+        per_batch = sum(nn.functional.cross_entropy(logits[i:i + 4], y[i:i + 4]).item()
+                        for i in (0, 4, 8)) / 3
+        expected_acc = 100 * (logits.argmax(1) == y).float().mean().item()
+    assert abs(expected - per_batch) > 1e-4  # the tiny data tells the two averages apart
+    assert history.train_loss[0] == pytest.approx(expected, rel=1e-6)
+    assert history.val_loss[0] == pytest.approx(expected, rel=1e-6)
+    assert history.train_accuracy[0] == pytest.approx(expected_acc)
+
+
+def test_loss_decreases(tiny_data):
+    torch.manual_seed(0)
+    x, y = tiny_data
+    history = make_trainer(x, y, lr=0.1).train(5)
+    assert history.epochs == 5
+    assert history.train_loss[-1] < history.train_loss[0] * 0.8
+    assert history.train_accuracy == []  # no sum_correct_preds, no accuracy
+
+
+class Spy(nn.Module):
+    """Records the mode and grad state of every forward pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(784, 10), nn.Dropout(0.5))
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append((self.training, torch.is_grad_enabled()))
+        return self.net(x)
+
+
+def test_validation_runs_in_eval_mode_without_gradients_then_back_to_train(tiny_data):
+    x, y = tiny_data
+    spy = Spy()
+    trainer = make_trainer(x, y, model=spy)
+    trainer.train_epoch()
+    assert spy.calls == [(True, True)] * 3
+    spy.calls.clear()
+    trainer.validate_epoch()
+    assert spy.calls == [(False, False)] * 3
+    assert spy.training
+
+
+def test_regularization_is_added_to_the_training_loss(tiny_data):
+    x, y = tiny_data
+    torch.manual_seed(0)
+    plain = make_trainer(x, y, lr=0.1)
+    torch.manual_seed(0)
+    l2 = make_trainer(x, y, lr=0.1, regularization=lambda m: 1.0 * sum(
+        (p ** 2).sum() for p in m.parameters()))
+    plain.train(2)
+    l2.train(2)
+    norm = lambda t: sum((p ** 2).sum().item() for p in t.model.parameters())  # noqa: E731
+    assert norm(l2) < 0.8 * norm(plain)
+
+
+def test_nan_loss_stops_training_and_names_the_learning_rate(tiny_data):
+    x, y = tiny_data
+    trainer = make_trainer(x * 1e6, y, lr=1e6)
+    with pytest.raises(TrainingDivergedError, match=r"learning rate \(1e\+06\) is most likely too high"):
+        trainer.train(20)
+
+
+class InterruptingLoader:
+    """Yields the data, but raises KeyboardInterrupt in the given epoch (like Ctrl-C)."""
+
+    def __init__(self, loader, interrupt_in_epoch):
+        self.loader, self.epoch, self.interrupt_in_epoch = loader, 0, interrupt_in_epoch
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        self.epoch += 1
+        if self.epoch == self.interrupt_in_epoch:
+            raise KeyboardInterrupt
+        yield from self.loader
+
+
+def test_ctrl_c_keeps_model_and_history_so_far(tiny_data, capsys):
+    x, y = tiny_data
+    trainer = make_trainer(x, y, lr=0.1)
+    trainer.train_loader = InterruptingLoader(trainer.train_loader, interrupt_in_epoch=3)
+    before = [p.clone() for p in trainer.model.parameters()]
+    history = trainer.train(10)
+    assert history.interrupted and history.epochs == 2
+    assert "interrupted after 2 complete epoch(s)" in capsys.readouterr().out
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters(), strict=False))
+
+
+def test_callbacks_see_every_epoch(tiny_data):
+    x, y = tiny_data
+    seen = []
+    make_trainer(x, y, callbacks=[lambda t, h: seen.append(h.epochs)]).train(3)
+    assert seen == [1, 2, 3]

@@ -1,0 +1,99 @@
+import os
+import pickle
+
+import pytest
+import torch
+
+from workshop_lib.data import TensorBatchLoader
+from workshop_lib.fnn import FNN
+from workshop_lib.network_user import CheckpointError, NetworkUser, confusion_matrix
+
+
+def test_save_load_round_trip_is_exact(tmp_path):
+    torch.manual_seed(0)
+    model = FNN(hidden1=32, hidden2=16, batch_norm="before")
+    model.train()(torch.rand(8, 784))  # move BatchNorm's running statistics off their defaults
+    path = NetworkUser(model).save(tmp_path / "model.pt")
+    loaded = NetworkUser.load(path).model
+    assert loaded.config == model.config
+    for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items(), strict=False):
+        assert torch.equal(a, b), name
+    x = torch.rand(5, 784)
+    torch.testing.assert_close(model.eval()(x), loaded(x), rtol=0, atol=0)
+
+
+def test_a_failed_save_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
+    path = tmp_path / "model.pt"
+    NetworkUser(FNN(hidden1=8, hidden2=8)).save(path)
+    before = path.read_bytes()
+
+    def crash(obj, f):
+        f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        NetworkUser(FNN(hidden1=16, hidden2=16)).save(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.pt"]
+
+
+class RunsCode:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_a_pickle_that_would_run_code_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.pt"
+    with open(path, "wb") as f:
+        pickle.dump({"format": "fnn-workshop-checkpoint/1", "config": None, "x": RunsCode()}, f)
+    with pytest.raises(CheckpointError, match="Refused to load"):
+        NetworkUser.load(path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_another_architecture_is_reported_layer_by_layer(tmp_path):
+    path = NetworkUser(FNN(hidden1=128, hidden2=64)).save(tmp_path / "small.pt")
+    user = NetworkUser(FNN())
+    with pytest.raises(CheckpointError) as err:
+        user.load_parameters(path)
+    message = str(err.value)
+    assert "layers.0.0.weight: checkpoint has shape [128, 784], this model has [256, 784]" in message
+    assert "NetworkUser.load(path)" in message
+
+
+def test_truncated_checkpoint_is_reported(tmp_path):
+    path = NetworkUser(FNN(hidden1=8, hidden2=8)).save(tmp_path / "m.pt")
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="damaged or truncated"):
+        NetworkUser.load(path)
+
+
+def test_predict_gives_labels_and_probabilities():
+    torch.manual_seed(0)
+    user = NetworkUser(FNN(hidden1=8, hidden2=8))
+    labels, probs = user.predict(torch.rand(6, 784))
+    assert labels.shape == (6,) and probs.shape == (6, 10)
+    torch.testing.assert_close(probs.sum(1), torch.ones(6))
+    assert torch.equal(labels, probs.argmax(1))
+
+
+def test_confusion_matrix_against_a_hand_count():
+    y_true = torch.tensor([0, 0, 1, 2, 2, 2])
+    y_pred = torch.tensor([0, 1, 1, 2, 0, 2])
+    expected = torch.tensor([[1, 1, 0], [0, 1, 0], [1, 0, 2]])
+    assert torch.equal(confusion_matrix(y_true, y_pred, 3), expected)
+
+
+def test_evaluate_reports_loss_accuracy_and_confusion():
+    torch.manual_seed(0)
+    user = NetworkUser(FNN(hidden1=8, hidden2=8))
+    x, y = torch.rand(20, 784), torch.randint(0, 10, (20,))
+    result = user.evaluate(TensorBatchLoader(x, y, 6))
+    logits = user.model(x).detach()
+    assert result.samples == 20
+    assert result.loss == pytest.approx(torch.nn.functional.cross_entropy(logits, y).item(), rel=1e-5)
+    assert result.accuracy == pytest.approx(100 * (logits.argmax(1) == y).float().mean().item())
+    assert result.confusion.sum() == 20
+    assert result.confusion.trace().item() == (logits.argmax(1) == y).sum().item()
