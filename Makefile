@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Root (containers, workshop VMs) needs --allow-root; everyone else must not get it.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) notebooks
 
 lint: install
 	$(PY) -m ruff check workshop_lib tests
