@@ -1,0 +1,148 @@
+"""Writes the student notebooks in notebooks/ from the solution notebooks in solutions/.
+
+One source, two versions. In a solution notebook:
+
+- code between `### BEGIN SOLUTION` and `### END SOLUTION` becomes `# YOUR CODE HERE` and
+  `raise NotImplementedError()`, indented like the BEGIN line;
+- markdown between `<!-- BEGIN SOLUTION -->` and `<!-- END SOLUTION -->` (a written answer)
+  becomes a prompt for the learner's own answer;
+- lines that are only an nbval marker (`# NBVAL_CHECK_OUTPUT`, `# NBVAL_SKIP`, ...) are dropped;
+- outputs, execution counts and execution metadata are cleared.
+
+The output is deterministic: the same solutions give byte-identical notebooks.
+
+    python -m workshop_lib.notebook_generator           # write notebooks/
+    python -m workshop_lib.notebook_generator --check   # exit 1 if notebooks/ is out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS, NOTEBOOKS = ROOT / "solutions", ROOT / "notebooks"
+
+CODE_BEGIN, CODE_END = "### BEGIN SOLUTION", "### END SOLUTION"
+MARKDOWN_BEGIN, MARKDOWN_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
+ANSWER_PROMPT = "*Your answer (double-click here to write it):*"
+NBVAL_MARKER = re.compile(r"^\s*# NBVAL_[A-Z_]+\s*$")
+CELL_METADATA_DROPPED = ("execution", "papermill", "collapsed", "scrolled")
+
+
+class MarkerError(ValueError):
+    """A solution notebook's BEGIN/END SOLUTION markers do not pair up."""
+
+
+def _replace_blocks(lines: list[str], begin: str, end: str, replacement, where: str) -> list[str]:
+    """Replace every begin..end block (marker lines included) by `replacement(indent)`."""
+    out: list[str] = []
+    indent = None
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped == begin:
+            if indent is not None:
+                raise MarkerError(f"{where}, line {number}: {begin!r} inside another solution block.")
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(replacement(indent))
+        elif stripped == end:
+            if indent is None:
+                raise MarkerError(f"{where}, line {number}: {end!r} without a {begin!r} before it.")
+            indent = None
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise MarkerError(f"{where}: {begin!r} is never closed by {end!r}.")
+    return out
+
+
+def student_source(source: str, cell_type: str, where: str = "cell") -> str:
+    """The learner's version of one cell's source."""
+    lines = source.split("\n")
+    if cell_type == "code":
+        lines = [line for line in lines if not NBVAL_MARKER.match(line)]
+        lines = _replace_blocks(
+            lines, CODE_BEGIN, CODE_END,
+            lambda indent: [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"], where,
+        )
+    elif cell_type == "markdown":
+        lines = _replace_blocks(lines, MARKDOWN_BEGIN, MARKDOWN_END, lambda indent: [ANSWER_PROMPT], where)
+    return "\n".join(lines)
+
+
+def student_notebook(solution: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
+    """The learner's version of a whole solution notebook; the input is left unchanged."""
+    nb = copy.deepcopy(solution)
+    nb.metadata.pop("papermill", None)
+    for index, cell in enumerate(nb.cells):
+        cell.source = student_source(cell.source, cell.cell_type, f"{name}, cell {index}")
+        for key in CELL_METADATA_DROPPED:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def render(nb: nbformat.NotebookNode) -> str:
+    """The notebook as the exact text written to disk."""
+    return nbformat.writes(nb) + "\n"
+
+
+def expected_notebooks(solutions: Path = SOLUTIONS) -> dict[str, str]:
+    """File name -> the text each student notebook must have, for every solution notebook."""
+    expected = {}
+    for path in sorted(solutions.glob("*.ipynb")):
+        solution = nbformat.read(path, as_version=4)
+        expected[path.name] = render(student_notebook(solution, path.name))
+    return expected
+
+
+def stale_notebooks(solutions: Path = SOLUTIONS, notebooks: Path = NOTEBOOKS) -> list[str]:
+    """Names in notebooks/ that differ from what the generator writes now, or have no solution."""
+    expected = expected_notebooks(solutions)
+    stale = [
+        name for name, text in expected.items()
+        if not (notebooks / name).exists() or (notebooks / name).read_text(encoding="utf-8") != text
+    ]
+    stale += sorted(p.name for p in notebooks.glob("*.ipynb") if p.name not in expected)
+    return sorted(stale)
+
+
+def write_notebooks(solutions: Path = SOLUTIONS, notebooks: Path = NOTEBOOKS) -> list[Path]:
+    """Write every student notebook; returns the paths written."""
+    notebooks.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in expected_notebooks(solutions).items():
+        path = notebooks / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="only report whether notebooks/ is up to date")
+    parser.add_argument("--solutions", type=Path, default=SOLUTIONS)
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = stale_notebooks(args.solutions, args.notebooks)
+        for name in stale:
+            print(f"out of date: {args.notebooks / name}")
+        if stale:
+            print("Run `make notebooks` (never edit notebooks/ by hand: edit solutions/).")
+        return 1 if stale else 0
+    for path in write_notebooks(args.solutions, args.notebooks):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
