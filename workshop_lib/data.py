@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -45,9 +46,11 @@ def file_md5(path: Path) -> str:
 
 def _decompress(gz_path: Path, target: Path) -> None:
     """Decompress atomically: a crash never leaves a half-written file under the final name."""
-    tmp = target.with_name(target.name + ".partial")
+    # A unique temporary name: notebooks running side by side may decompress at the same time.
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    tmp = Path(tmp_name)
     try:
-        with gzip.open(gz_path, "rb") as src, open(tmp, "wb") as dst:
+        with gzip.open(gz_path, "rb") as src, os.fdopen(fd, "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
     except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
         tmp.unlink(missing_ok=True)
