@@ -1,0 +1,97 @@
+"""Data augmentation on whole batches: random small rotations, shifts and zooms of flat MNIST images.
+
+One random affine matrix per image, applied to the batch at once with `F.affine_grid` +
+`F.grid_sample`, so augmenting costs one tensor operation per batch, not a Python loop per image.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+SIDE = 28  # MNIST images are 28 x 28
+
+
+def affine_matrices(angle_deg: torch.Tensor, shift_px: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """`[B, 2, 3]` matrices for `F.affine_grid` that rotate by `angle_deg` `[B]` (counter-clockwise),
+    scale by `scale` `[B]` and then shift by `shift_px` `[B, 2]` (x right, y down, in pixels).
+
+    `affine_grid` asks, for every output pixel, where to read in the input: so the matrix is the
+    inverse of the movement, `input = (R·S)⁻¹ (output − t)`, in coordinates where the image spans [-1, 1].
+    """
+    angle = torch.deg2rad(angle_deg)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale  # (R·S)⁻¹ = R(−angle) / scale
+    # y points down in image coordinates, so a counter-clockwise turn on screen is R(−angle) there.
+    inverse = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)  # [B, 2, 2]
+    shift = shift_px * (2.0 / SIDE)  # pixels -> [-1, 1] units: the image is 2 units wide
+    offset = -(inverse @ shift.unsqueeze(-1))  # [B, 2, 1]
+    return torch.cat([inverse, offset], dim=2)
+
+
+def apply_affine(x: torch.Tensor, theta: torch.Tensor, background: float = 0.0) -> torch.Tensor:
+    """Move each flat image `x [B, 784]` by its matrix `theta [B, 2, 3]`; empty pixels get `background`."""
+    if x.dim() != 2 or x.shape[1] != SIDE * SIDE:
+        raise ValueError(f"Expected flat MNIST images of shape [B, 784], got {list(x.shape)}.")
+    images = x.view(-1, 1, SIDE, SIDE) - background  # [B, 1, 28, 28]; background -> 0 for padding
+    grid = F.affine_grid(theta.to(x.dtype), list(images.shape), align_corners=False)  # [B, 28, 28, 2]
+    moved = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return moved.view(-1, SIDE * SIDE) + background
+
+
+class RandomAffine:
+    """A batch transform: each image rotated by up to ±`degrees`, shifted by up to ±`translate` of
+    its width and height, scaled by a factor in `scale`. Use it as
+    `FastDataLoaderFNN(batch_transform=RandomAffine(...))`; it then runs on training batches only.
+
+    `background` is the value of an empty pixel: 0 for raw images, `-mean/std` for normalised ones.
+    """
+
+    def __init__(
+        self,
+        degrees: float = 10.0,
+        translate: float = 0.1,
+        scale: tuple[float, float] = (0.9, 1.1),
+        background: float = 0.0,
+        seed: int | None = None,
+    ):
+        if degrees < 0 or not 0 <= translate < 1 or not 0 < scale[0] <= scale[1]:
+            raise ValueError(
+                f"Expected degrees >= 0, 0 <= translate < 1 (a fraction of the image) and "
+                f"0 < scale[0] <= scale[1]; got degrees={degrees}, translate={translate}, scale={scale}."
+            )
+        self.degrees, self.translate, self.scale = float(degrees), float(translate), tuple(scale)
+        self.background = float(background)
+        self.generator = torch.Generator()
+        self.generator.manual_seed(seed if seed is not None else torch.seed())
+
+    def _uniform(self, shape, low: float, high: float) -> torch.Tensor:
+        return torch.rand(shape, generator=self.generator) * (high - low) + low
+
+    def sample(self, batch_size: int) -> torch.Tensor:
+        """`[B, 2, 3]` random matrices (drawn on the CPU, so a seed repeats on every device)."""
+        angle = self._uniform(batch_size, -self.degrees, self.degrees)
+        max_shift = self.translate * SIDE
+        shift = self._uniform((batch_size, 2), -max_shift, max_shift)
+        # zoom uniformly on a log scale, so 0.9 and 1/0.9 are equally likely
+        scale = torch.exp(self._uniform(batch_size, math.log(self.scale[0]), math.log(self.scale[1])))
+        return affine_matrices(angle, shift, scale)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        theta = self.sample(len(x)).to(x.device)
+        return apply_affine(x, theta, self.background)
+
+    def __repr__(self) -> str:
+        return (f"RandomAffine(degrees={self.degrees}, translate={self.translate}, scale={self.scale}, "
+                f"background={self.background})")
+
+
+def centre_of_mass(x: torch.Tensor) -> torch.Tensor:
+    """`[B, 2]` (x, y) centre of mass in pixels of flat images `[B, 784]` with a zero background."""
+    images = x.view(-1, SIDE, SIDE).clamp(min=0)
+    coords = torch.arange(SIDE, dtype=x.dtype, device=x.device)
+    mass = images.sum(dim=(1, 2))
+    cx = (images.sum(dim=1) * coords).sum(dim=1) / mass
+    cy = (images.sum(dim=2) * coords).sum(dim=1) / mass
+    return torch.stack([cx, cy], dim=1)
