@@ -1,0 +1,192 @@
+"""Any picture of a digit -> a flat MNIST-style `[784]` tensor, the way MNIST itself was made.
+
+MNIST digits are white on black, cropped to the ink, scaled so the longer side is 20 pixels
+(aspect ratio kept), and placed in a 28x28 field so their centre of mass sits at pixel (14, 14).
+A drawing or a photo must go through the same steps before a model trained on MNIST can read it.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps
+
+SIZE = 28  # MNIST images are 28x28
+BOX = 20  # the digit's longer side, in pixels
+CENTRE = 14.0  # where MNIST puts the centre of mass (row and column, 0-based pixel indices)
+MIN_CONTRAST = 0.1  # ink must differ from the background by 10 % of the full range
+NOISE_FLOOR = 0.1  # after stretching, fainter pixels are paper texture or JPEG noise: set to 0
+
+LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601 weights for RGB -> gray
+
+
+class PreprocessingError(ValueError):
+    """An input that cannot be turned into an MNIST-style image."""
+
+
+class BlankImageError(PreprocessingError):
+    """The image holds no digit: nothing differs from the background."""
+
+
+def _as_array(image) -> np.ndarray:
+    """A numpy array `[H, W]` or `[H, W, C]` (channels last) from numpy, PIL or torch input."""
+    if isinstance(image, Image.Image):
+        has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    if not isinstance(image, np.ndarray):
+        try:
+            image = np.asarray(image)
+        except Exception as err:
+            raise PreprocessingError(
+                f"Expected an image as a numpy array, a torch tensor or a PIL image, got {type(image)}."
+            ) from err
+    if image.ndim == 3 and image.shape[0] in (1, 3, 4) and image.shape[-1] not in (1, 3, 4):
+        image = np.moveaxis(image, 0, -1)  # torch's [C, H, W] -> [H, W, C]
+    if image.ndim == 1 and image.size == SIZE * SIZE:
+        image = image.reshape(SIZE, SIZE)  # a flat MNIST vector
+    return image
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    """Pixel values as floats in [0, 1]: uint8 is divided by 255, other ranges are stretched."""
+    if values.dtype == np.uint8:
+        return values.astype(np.float64) / 255.0
+    values = values.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise PreprocessingError("The image contains NaN or infinite values.")
+    low, high = values.min(), values.max()
+    if low < 0.0:  # e.g. an already normalized image: stretch min..max to 0..1
+        return (values - low) / (high - low) if high > low else np.zeros_like(values)
+    if high > 1.0:  # 0..255 stored as floats or int32
+        return values / 255.0
+    return values
+
+
+def to_gray(image) -> np.ndarray:
+    """A float `[H, W]` array in [0, 1] from gray, RGB or RGBA input of any size and type."""
+    array = _as_array(image)
+    if array.size == 0:
+        raise PreprocessingError(f"The image is empty (shape {tuple(array.shape)}): nothing to read.")
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim == 2:
+        return _scaled(array)
+    if array.ndim != 3 or array.shape[-1] not in (3, 4):
+        raise PreprocessingError(
+            f"Expected a gray [H, W], RGB [H, W, 3] or RGBA [H, W, 4] image (or channels first), "
+            f"got shape {tuple(array.shape)}."
+        )
+    channels = _scaled(array)
+    gray = channels[..., :3] @ LUMA
+    if array.shape[-1] == 3:
+        return gray
+    alpha = channels[..., 3]
+    if alpha.min() == alpha.max():
+        return gray if alpha.max() > 0 else np.zeros_like(gray)
+    # A drawing on a transparent background: lay it on a backdrop that contrasts with the ink.
+    ink_tone = np.average(gray, weights=alpha)
+    backdrop = 0.0 if ink_tone > 0.5 else 1.0
+    return alpha * gray + (1.0 - alpha) * backdrop
+
+
+def _border(gray: np.ndarray) -> np.ndarray:
+    return np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+
+
+def ink(image) -> np.ndarray:
+    """White-on-black ink in [0, 1] with a 0 background; raises `BlankImageError` when there is none."""
+    gray = to_gray(image)
+    if np.median(_border(gray)) > 0.5:  # a light background (paper, Paint): MNIST is white on black
+        gray = 1.0 - gray
+    background = np.median(_border(gray))
+    contrast = gray.max() - background
+    if contrast < MIN_CONTRAST:
+        raise BlankImageError(
+            "The image is blank: no stroke stands out from the background. Draw or photograph a "
+            "digit (dark on light or light on dark) and try again."
+        )
+    stretched = np.clip((gray - background) / contrast, 0.0, 1.0)
+    stretched[stretched < NOISE_FLOOR] = 0.0
+    return stretched
+
+
+def centre_of_mass(pixels: np.ndarray) -> tuple[float, float]:
+    """(row, column) of the intensity-weighted mean position of a 2-D array."""
+    total = pixels.sum()
+    rows = np.arange(pixels.shape[0]) @ pixels.sum(axis=1) / total
+    cols = np.arange(pixels.shape[1]) @ pixels.sum(axis=0) / total
+    return float(rows), float(cols)
+
+
+def _resize(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear resize with antialiasing (so shrinking a big drawing averages, not skips)."""
+    t = torch.from_numpy(pixels).float()[None, None]  # [1, 1, H, W]
+    out = F.interpolate(t, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
+    return out[0, 0].clamp_(0.0, 1.0).numpy().astype(np.float64)
+
+
+def _normalized(pixels: np.ndarray, mean: float | None, std: float | None) -> torch.Tensor:
+    if (mean is None) != (std is None):
+        raise ValueError("Give both mean and std (to normalize like the training data) or neither.")
+    flat = torch.from_numpy(pixels.reshape(-1)).float()  # [784]
+    if mean is not None:
+        if std <= 0:
+            raise ValueError(f"std must be positive, got {std}.")
+        flat = (flat - mean) / std
+    return flat
+
+
+def mnist_style(image, mean: float | None = None, std: float | None = None) -> torch.Tensor:
+    """A flat float `[784]` tensor made the way MNIST was: crop, scale to 20 px, centre by mass.
+
+    `image`: numpy, torch or PIL; gray, RGB or RGBA; any size; dark-on-light or light-on-dark.
+    `mean`, `std`: normalize like the training data when the model was trained normalized.
+    Raises `BlankImageError` when there is no digit to read.
+    """
+    pixels = ink(image)
+    rows, cols = np.nonzero(pixels)
+    crop = pixels[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]  # the ink's bounding box
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    height, width = max(1, round(h * scale)), max(1, round(w * scale))
+    digit = _resize(crop, height, width)
+    digit /= digit.max()  # a thin stroke shrunk to 20 px fades: MNIST strokes reach full white
+
+    # Put the digit's centre of mass on (14, 14); ink pushed outside the 28x28 field is lost, as in MNIST.
+    com_row, com_col = centre_of_mass(digit)
+    top, left = round(CENTRE - com_row), round(CENTRE - com_col)
+    field = np.zeros((SIZE, SIZE))
+    src_top, src_left = max(0, -top), max(0, -left)
+    dst_top, dst_left = max(0, top), max(0, left)
+    rows_n = min(height - src_top, SIZE - dst_top)
+    cols_n = min(width - src_left, SIZE - dst_left)
+    field[dst_top : dst_top + rows_n, dst_left : dst_left + cols_n] = digit[
+        src_top : src_top + rows_n, src_left : src_left + cols_n
+    ]
+    return _normalized(field, mean, std)
+
+
+def naive_resize(image, mean: float | None = None, std: float | None = None) -> torch.Tensor:
+    """The whole picture squeezed to 28x28 (white on black), no cropping or centring: `[784]`."""
+    gray = to_gray(image)
+    if np.median(_border(gray)) > 0.5:
+        gray = 1.0 - gray
+    return _normalized(_resize(gray, SIZE, SIZE), mean, std)
+
+
+def open_image(data: bytes) -> Image.Image:
+    """A PIL image from file bytes (PNG, JPEG, GIF, BMP, ...), turned upright as the camera held it."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception as err:
+        raise PreprocessingError(
+            f"Could not read the file as an image ({type(err).__name__}: {err}). "
+            f"Use a PNG, JPEG, GIF or BMP picture."
+        ) from err
+    return ImageOps.exif_transpose(image)
