@@ -367,7 +367,7 @@ class DigitCanvas(_DigitReader):
     def pen_down(self, x: float, y: float) -> None:
         self._drawing = True
         self.strokes.append([(x, y)])
-        with self._hold(self.canvas):
+        with self._hold():
             self.canvas.fill_circle(x, y, self.line_width / 2)
 
     def pen_move(self, x: float, y: float) -> None:
@@ -375,7 +375,7 @@ class DigitCanvas(_DigitReader):
             return
         x0, y0 = self.strokes[-1][-1]
         self.strokes[-1].append((x, y))
-        with self._hold(self.canvas):
+        with self._hold():
             self.canvas.stroke_line(x0, y0, x, y)
 
     def pen_up(self) -> None:
@@ -400,7 +400,7 @@ class DigitCanvas(_DigitReader):
     def clear(self) -> None:
         self.strokes = []
         self._drawing = False
-        with self._hold(self.canvas):
+        with self._hold():
             self.canvas.clear()
             self.canvas.fill_style = "black"
             self.canvas.fill_rect(0, 0, self.size, self.size)

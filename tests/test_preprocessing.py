@@ -1,0 +1,167 @@
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from workshop_lib.data import mnist_dataset
+from workshop_lib.preprocessing import (
+    BlankImageError,
+    PreprocessingError,
+    centre_of_mass,
+    mnist_style,
+    naive_resize,
+    open_image,
+)
+
+
+def draw_seven(size=(280, 280), box=(40, 40, 120, 160), width=16, ink=255, paper=0, mode="L"):
+    """A "7" (a bar and a slanted stroke) drawn inside `box` on a `size` (W, H) picture."""
+    picture = Image.new(mode, size, paper)
+    x0, y0, x1, y1 = box
+    ImageDraw.Draw(picture).line([(x0, y0), (x1, y0), (x0 + (x1 - x0) // 3, y1)], fill=ink, width=width)
+    return picture
+
+
+def as_28(t: torch.Tensor) -> np.ndarray:
+    assert t.shape == (784,) and t.dtype == torch.float32
+    return t.view(28, 28).numpy()
+
+
+def ink_box(pixels: np.ndarray) -> tuple[int, int]:
+    """(height, width) of the bounding box of the non-zero pixels."""
+    rows, cols = np.nonzero(pixels)
+    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+
+
+def assert_mnist_like(pixels: np.ndarray) -> None:
+    row, col = centre_of_mass(pixels)
+    assert abs(row - 14) <= 1 and abs(col - 14) <= 1, (row, col)
+    assert max(ink_box(pixels)) in (19, 20, 21)
+    assert pixels.min() == 0 and pixels.max() == pytest.approx(1.0)
+    assert pixels[0, 0] == pixels[0, -1] == pixels[-1, 0] == pixels[-1, -1] == np.median(pixels) == 0
+
+
+@pytest.mark.parametrize(
+    "box, width",
+    [
+        ((10, 10, 90, 110), 14),  # off-centre: top-left corner
+        ((180, 150, 270, 270), 14),  # off-centre: bottom-right corner
+        ((130, 130, 136, 140), 2),  # tiny
+        ((5, 5, 275, 275), 30),  # huge: fills the canvas
+        ((60, 60, 200, 220), 45),  # very thick strokes
+    ],
+    ids=["top-left", "bottom-right", "tiny", "huge", "thick"],
+)
+def test_any_drawing_ends_up_centred_by_mass_in_a_20_pixel_box(box, width):
+    assert_mnist_like(as_28(mnist_style(np.asarray(draw_seven(box=box, width=width)))))
+
+
+def test_position_and_size_on_the_canvas_do_not_matter():
+    small = as_28(mnist_style(np.asarray(draw_seven(box=(10, 10, 50, 70), width=6))))
+    large = as_28(mnist_style(np.asarray(draw_seven(box=(100, 60, 220, 240), width=18))))
+    assert np.abs(small - large).mean() < 0.05
+
+
+def test_black_on_white_and_white_on_black_give_the_same_tensor():
+    white_on_black = mnist_style(np.asarray(draw_seven(ink=255, paper=0)))
+    black_on_white = mnist_style(np.asarray(draw_seven(ink=0, paper=255)))
+    torch.testing.assert_close(white_on_black, black_on_white)
+    assert as_28(black_on_white)[0, 0] == 0  # the white paper became the black background
+
+
+def test_aspect_ratio_is_kept_on_a_non_square_picture():
+    wide = Image.new("L", (300, 120), 255)  # W x H
+    ImageDraw.Draw(wide).line([(20, 60), (280, 60)], fill=0, width=20)  # a dash 280 x 20 px
+    height, width = ink_box(as_28(mnist_style(wide)))
+    assert width == 20 and height in (1, 2, 3)
+
+
+def test_rgb_rgba_pil_tensor_and_float_inputs_agree_with_gray_uint8():
+    gray = np.asarray(draw_seven(ink=0, paper=255))
+    expected = mnist_style(gray)
+    rgb = np.stack([gray] * 3, axis=-1)
+    rgba_opaque = np.concatenate([rgb, np.full_like(gray, 255)[..., None]], axis=-1)
+    inputs = {
+        "rgb": rgb,
+        "rgba": rgba_opaque,
+        "pil": Image.fromarray(gray),
+        "pil rgb": Image.fromarray(rgb),
+        "tensor [H, W]": torch.from_numpy(gray.copy()),
+        "tensor [1, H, W]": torch.from_numpy(gray.copy())[None],
+        "tensor [3, H, W]": torch.from_numpy(rgb.copy()).permute(2, 0, 1),
+        "float 0..255": gray.astype(np.float32),
+        "float 0..1": gray / 255.0,
+    }
+    for name, image in inputs.items():
+        torch.testing.assert_close(mnist_style(image), expected, msg=name)
+
+
+def test_a_drawing_on_a_transparent_background_is_read_whatever_the_ink_colour():
+    expected = mnist_style(np.asarray(draw_seven()))
+    for color in ((0, 0, 0), (255, 255, 255), (200, 30, 30)):
+        picture = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+        picture.paste(Image.new("RGBA", (280, 280), (*color, 255)), mask=draw_seven())
+        result = mnist_style(picture)
+        assert torch.nn.functional.cosine_similarity(result, expected, dim=0) > 0.99, color
+
+
+def test_a_real_mnist_digit_stays_itself():
+    images = mnist_dataset(train=False).data[:100]  # [100, 28, 28] uint8, already MNIST-style
+    for i, digit in enumerate(images):
+        original = digit.float().flatten() / 255
+        again = mnist_style(digit).view(28, 28)
+        best = max(  # up to a one-pixel shift (rounding of the centre of mass)
+            torch.cosine_similarity(original, torch.roll(again, (dy, dx), (0, 1)).flatten(), dim=0)
+            for dy in (-1, 0, 1)
+            for dx in (-1, 0, 1)
+        )
+        assert best > 0.98, i
+
+
+@pytest.mark.parametrize(
+    "image",
+    [np.zeros((280, 280)), np.full((50, 80), 255, np.uint8), np.full((28, 28, 3), 128, np.uint8),
+     np.random.default_rng(0).uniform(0.48, 0.52, (100, 100)), np.zeros((28, 28, 4), np.uint8)],
+    ids=["black", "white", "gray rgb", "faint noise", "transparent"],
+)
+def test_a_blank_picture_is_refused_with_a_clear_message(image):
+    with pytest.raises(BlankImageError, match="blank"):
+        mnist_style(image)
+
+
+@pytest.mark.parametrize(
+    "image, message",
+    [(np.zeros((0, 0)), "empty"), (np.zeros((10, 10, 7)), "Expected a gray"), (np.zeros(5), "Expected"),
+     (np.full((4, 4), np.nan), "NaN")],
+)
+def test_bad_input_says_what_was_expected(image, message):
+    with pytest.raises(PreprocessingError, match=message):
+        mnist_style(image)
+
+
+def test_normalization_like_the_training_data():
+    picture = np.asarray(draw_seven())
+    plain = mnist_style(picture)
+    torch.testing.assert_close(mnist_style(picture, mean=0.13, std=0.31), (plain - 0.13) / 0.31)
+    with pytest.raises(ValueError, match="both mean and std"):
+        mnist_style(picture, mean=0.13)
+
+
+def test_naive_resize_keeps_the_digit_where_and_as_small_as_it_was():
+    picture = np.asarray(draw_seven(box=(10, 10, 70, 90), width=14))  # top-left quarter of 280x280
+    naive = naive_resize(picture).view(28, 28).numpy()
+    row, col = centre_of_mass(naive)
+    assert row < 8 and col < 8  # stays in the corner: what a model trained on MNIST never saw
+    assert max(ink_box(naive > 0.05)) <= 10
+    assert_mnist_like(as_28(mnist_style(picture)))  # the MNIST way fixes both
+
+
+def test_open_image_reads_file_bytes_and_refuses_garbage():
+    buffer = io.BytesIO()
+    draw_seven(ink=0, paper=255).save(buffer, format="PNG")
+    torch.testing.assert_close(mnist_style(open_image(buffer.getvalue())),
+                               mnist_style(draw_seven(ink=0, paper=255)))
+    with pytest.raises(PreprocessingError, match="Could not read the file as an image"):
+        open_image(b"this is not a picture")
