@@ -29,5 +29,19 @@ test: install lint
 preflight: install
 	$(PY) -m workshop_lib.preflight
 
+# The student notebooks are generated from solutions/: edit solutions/, then run this.
+notebooks: install
+	$(PY) -m workshop_lib.notebook_generator
+
+# Execute every solution notebook at full size (its default parameters) into build/solutions/.
+# To refresh the outputs committed in solutions/, copy the executed notebooks back there.
+run-solutions: install
+	mkdir -p build/solutions
+	for nb in solutions/*.ipynb; do \
+	  WORKSHOP_HEADLESS=1 $(VENV)/bin/papermill --cwd build/solutions -k python3 \
+	    "$$nb" "build/solutions/$$(basename $$nb)" || exit 1; \
+	done
+	$(PY) -m workshop_lib.notebook_generator --strip-run-metadata build/solutions/*.ipynb
+
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -13,6 +13,8 @@ The output is deterministic: the same solutions give byte-identical notebooks.
 
     python -m workshop_lib.notebook_generator           # write notebooks/
     python -m workshop_lib.notebook_generator --check   # exit 1 if notebooks/ is out of date
+    python -m workshop_lib.notebook_generator --strip-run-metadata build/solutions/*.ipynb
+        # drop papermill's run metadata from executed notebooks, keeping their outputs
 """
 
 from __future__ import annotations
@@ -89,6 +91,16 @@ def student_notebook(solution: nbformat.NotebookNode, name: str = "notebook") ->
     return nb
 
 
+def strip_run_metadata(path: Path) -> None:
+    """Remove papermill's and nbclient's run metadata from an executed notebook, in place."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        for key in CELL_METADATA_DROPPED:
+            cell.metadata.pop(key, None)
+    Path(path).write_text(render(nb), encoding="utf-8")
+
+
 def render(nb: nbformat.NotebookNode) -> str:
     """The notebook as the exact text written to disk."""
     return nbformat.writes(nb) + "\n"
@@ -129,9 +141,15 @@ def write_notebooks(solutions: Path = SOLUTIONS, notebooks: Path = NOTEBOOKS) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only report whether notebooks/ is up to date")
+    parser.add_argument("--strip-run-metadata", nargs="+", type=Path, metavar="NOTEBOOK",
+                        help="clean these executed notebooks in place, then stop")
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS)
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
     args = parser.parse_args(argv)
+    if args.strip_run_metadata:
+        for path in args.strip_run_metadata:
+            strip_run_metadata(path)
+        return 0
     if args.check:
         stale = stale_notebooks(args.solutions, args.notebooks)
         for name in stale:
