@@ -293,7 +293,10 @@ def test_loss_accepts_cross_entropy_only():
 
 # ---------------------------------------------------------------- what the learner sees
 
-@pytest.mark.parametrize("exercise", sorted(checks.EXERCISES))
+LESSON_EXERCISES = ["dense_layer", "fnn", "flatten", "loss", "train_epoch", "validate_epoch"]
+
+
+@pytest.mark.parametrize("exercise", LESSON_EXERCISES)
 def test_an_unfinished_exercise_is_not_done_and_the_reference_takes_over(exercise, capsys):
     check = getattr(checks, exercise)
     returned = check(not_done)
