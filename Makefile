@@ -21,13 +21,17 @@ lab: install
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) notebooks
 
 lint: install
-	$(PY) -m ruff check workshop_lib tests
+	$(PY) -m ruff check workshop_lib tests benchmarks
 
 test: install lint
 	WORKSHOP_HEADLESS=1 $(PY) -m pytest
 
 preflight: install
 	$(PY) -m workshop_lib.preflight
+
+# Seconds per training epoch, path by path, on this machine (a few minutes); --quick runs in seconds.
+bench: install
+	$(PY) benchmarks/bench_training.py $(BENCH_ARGS)
 
 # The student notebooks are generated from solutions/: edit solutions/, then run this.
 notebooks: install

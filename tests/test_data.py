@@ -105,6 +105,13 @@ def test_tensor_loader_reshuffles_every_epoch_and_covers_every_sample():
     assert not torch.equal(epochs[0], epochs[1])
 
 
+def test_shuffled_batches_keep_each_image_with_its_label():
+    images = torch.arange(100.0).view(50, 2)  # row i is [2i, 2i + 1]
+    loader = TensorBatchLoader(images, torch.arange(50), 8, shuffle=True, seed=1)
+    for x, y in loader:
+        assert torch.equal(x, images[y])
+
+
 def test_bad_split_ratio_is_refused():
     with pytest.raises(ValueError, match="validation_ratio"):
         FastDataLoaderFNN(validation_ratio=1.5)
