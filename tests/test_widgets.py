@@ -70,6 +70,7 @@ def test_select_indices_filters_and_sorts_by_confidence():
 
 def test_the_browser_renders_an_image_and_steps_with_clamping(browser):
     assert isinstance(browser, ipywidgets.VBox)
+    assert browser.true_class.label == browser.predicted_class.label == "any"
     assert shown(browser) == (0, 0, 0) and bytes(browser.image.value).startswith(b"\x89PNG")
     assert browser.previous_button.disabled
     browser.next_button.click()
@@ -100,6 +101,8 @@ def test_the_browser_filters_mistakes_and_shows_the_most_confident_first(browser
     assert shown(browser) == (9, 9, 4) and browser.slider.disabled
     browser.jump.value = 2  # not a mistake: stays, and says why
     assert browser.index == 9 and "not in the current selection" in browser.status.value
+    browser.predicted_class.label = "any"
+    assert len(browser.selection) == 4
 
 
 def test_an_empty_selection_says_so_instead_of_failing(browser):

@@ -141,6 +141,17 @@ def prediction_png(
     return figure_png(fig)
 
 
+ANY = -1  # the class dropdowns' "any": a Dropdown cannot show a label for the value None
+
+
+def _or_any(c: int | None) -> int:
+    return ANY if c is None else c
+
+
+def _class_or_none(value: int | None) -> int | None:
+    return None if value in (None, ANY) else value
+
+
 class PredictionBrowser(widgets.VBox):
     """Step through a loader's images with the model's prediction and its ten probabilities.
 
@@ -166,11 +177,13 @@ class PredictionBrowser(widgets.VBox):
         self.position = 0
         self._busy = False  # True while the widget sets its own controls
 
-        classes = [("any", None)] + [(str(c), c) for c in range(num_classes)]
+        classes = [("any", ANY)] + [(str(c), c) for c in range(num_classes)]
         self.only_mistakes = widgets.Checkbox(value=only_mistakes, description="only mistakes", indent=False)
-        self.true_class = widgets.Dropdown(options=classes, value=true_class, description="true class")
+        self.true_class = widgets.Dropdown(
+            options=classes, value=_or_any(true_class), description="true class"
+        )
         self.predicted_class = widgets.Dropdown(
-            options=classes, value=predicted_class, description="predicted"
+            options=classes, value=_or_any(predicted_class), description="predicted"
         )
         self.sort_by_confidence = widgets.Checkbox(
             value=sort_by_confidence, description="most confident first", indent=False
@@ -209,8 +222,8 @@ class PredictionBrowser(widgets.VBox):
         """Apply the filters and sorting again and show the first image of the selection."""
         p = self.predictions
         self.selection = select_indices(
-            p.labels, p.preds, p.probs, self.only_mistakes.value, self.true_class.value,
-            self.predicted_class.value, self.sort_by_confidence.value,
+            p.labels, p.preds, p.probs, self.only_mistakes.value, _class_or_none(self.true_class.value),
+            _class_or_none(self.predicted_class.value), self.sort_by_confidence.value,
         )
         self.show(0)
 
@@ -230,8 +243,8 @@ class PredictionBrowser(widgets.VBox):
         self.previous_button.disabled = m == 0 or self.position == 0
         self.next_button.disabled = m == 0 or self.position == m - 1
         if m == 0:
-            what = describe_selection(self.only_mistakes.value, self.true_class.value,
-                                      self.predicted_class.value)
+            what = describe_selection(self.only_mistakes.value, _class_or_none(self.true_class.value),
+                                      _class_or_none(self.predicted_class.value))
             total = len(self.predictions.labels)
             self.status.value = f"<b>No {html.escape(what)}</b> in these {total} images."
             self.image.layout.display = "none"

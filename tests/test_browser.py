@@ -1,0 +1,236 @@
+"""The widgets in a real JupyterLab, driven through Chromium: they render, step, draw and predict.
+
+Screenshots go to build/screenshots/ (git-ignored).
+"""
+
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = Path(__file__).parent / "browser" / "widgets_demo.ipynb"
+SCREENSHOTS = ROOT / "build" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+KERNEL_READY = """() => {
+    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = panel && panel.sessionContext && panel.sessionContext.session
+        && panel.sessionContext.session.kernel;
+    return kernel && kernel.connectionStatus === "connected" && kernel.status === "idle";
+}"""
+SHOWN = re.compile(r"image (\d+) \((\d+) of (\d+)\): true (\d+), predicted (\d+)")
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def find_chromium() -> str | None:
+    for candidate in ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(candidate)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Chromium's path; installs it with `make browser` when missing, skips only if that fails."""
+    path = find_chromium()
+    if path is None and shutil.which("make"):
+        subprocess.run(["make", "-s", "browser"], cwd=ROOT, check=False)
+        path = find_chromium()
+    if path is None:
+        pytest.skip("Chromium is not installed and `make browser` could not install it "
+                    "(it needs apt-get and root or sudo): install chromium to run this test.")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_server(url: str, server: subprocess.Popen, log: Path, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"JupyterLab did not answer within {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """SIGTERM (the server shuts its kernels down), then SIGKILL the whole process group."""
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(server.pid, signal.SIGKILL)  # kernels left behind, if any
+    except ProcessLookupError:
+        pass
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """A private JupyterLab on 127.0.0.1: own root, settings and token; always shut down."""
+    home = tmp_path_factory.mktemp("lab")
+    notebooks = home / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(NOTEBOOK, notebooks / NOTEBOOK.name)
+    settings = home / "settings" / "@jupyterlab"
+    for plugin, values in (
+        ("apputils-extension/notification", {"fetchNews": "false", "checkForUpdates": False}),  # no pop-ups
+        ("notebook-extension/tracker", {"autoStartDefaultKernel": True}),  # no "Select Kernel" dialog
+    ):
+        path = settings / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    token, port = os.urandom(16).hex(), free_port()
+    env = {k: v for k, v in os.environ.items() if k != "WORKSHOP_HEADLESS"}  # a live front end
+    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               IPYTHONDIR=str(home / "ipython"))
+    log = home / "server.log"
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={notebooks}", f"--LabApp.user_settings_dir={home / 'settings'}",
+        f"--LabApp.workspaces_dir={home / 'workspaces'}", "--LabApp.expose_app_in_browser=True",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    with open(log, "w") as out:
+        server = subprocess.Popen(command, cwd=notebooks, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  start_new_session=True)  # its own process group, kernels included
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for_server(f"{base}/api/status?token={token}", server, log)
+        yield f"{base}/lab/tree/{NOTEBOOK.name}?token={token}"
+    finally:
+        stop(server)
+
+
+def shown(widget) -> tuple[int, int, int, int]:
+    """(index, total, true, predicted) from the prediction browser's status line."""
+    match = SHOWN.search(widget.locator(".fnn-shown").inner_text())
+    assert match, widget.inner_text()
+    index, _, total, true, pred = map(int, match.groups())
+    return index, total, true, pred
+
+
+def settled(picture, before: str | None) -> None:
+    """Wait until an <img> shows a new picture, decoded, so a screenshot catches the new one."""
+    expect(picture).not_to_have_attribute("src", before or "")
+    picture.evaluate("img => img.decode()")
+
+
+def draw(page, canvas, points) -> None:
+    """A mouse stroke through `points` given as fractions of the canvas's width and height."""
+    box = canvas.bounding_box()
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+
+
+def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab):
+    from workshop_lib.data import mnist_dataset
+
+    test_labels = mnist_dataset(train=False).targets
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(jupyterlab)
+            page.wait_for_function(KERNEL_READY, polling=250)  # run-all before that pops up a kernel dialog
+            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+            # The prediction browser: a rendered widget, not an error and not a text repr.
+            widget = page.locator(".fnn-prediction-browser").first
+            expect(widget.locator(".fnn-shown")).to_be_visible(timeout=90_000)
+            index, total, true, pred = shown(widget)
+            assert (index, total, true) == (0, 2000, int(test_labels[0]))
+            picture = widget.locator("img")
+            expect(picture).to_be_visible()
+            widget.scroll_into_view_if_needed()
+            widget.screenshot(path=SCREENSHOTS / "prediction_browser_initial.png")
+
+            before = picture.get_attribute("src")
+            widget.get_by_role("button", name="next").click()
+            expect(widget.locator(".fnn-shown")).to_contain_text("image 1 (2 of 2000)")
+            assert shown(widget)[:3] == (1, 2000, int(test_labels[1]))
+            settled(picture, before)
+            widget.screenshot(path=SCREENSHOTS / "prediction_browser_after_next.png")
+
+            before = picture.get_attribute("src")
+            widget.get_by_role("checkbox", name="only mistakes").check()
+            expect(widget.locator(".fnn-shown")).to_contain_text("mistake")
+            index, total, true, pred = shown(widget)
+            assert true != pred and total < 2000
+            settled(picture, before)
+            widget.screenshot(path=SCREENSHOTS / "prediction_browser_only_mistakes.png")
+
+            # The canvas: draw a "7" with the mouse, press predict.
+            digit = page.locator(".fnn-digit-canvas").first
+            digit.scroll_into_view_if_needed()
+            canvas = digit.locator("canvas").first
+            expect(canvas).to_be_visible()
+            draw(page, canvas, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])
+            page.wait_for_timeout(500)  # the kernel draws the stroke back onto the canvas
+            drawn = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"))
+            assert (drawn > 200).mean() > 0.02, "the stroke did not appear on the canvas"
+            digit.get_by_role("button", name="predict").click()
+            expect(digit.locator(".fnn-digit-prediction")).to_contain_text("prediction:")
+            prediction = digit.locator(".fnn-digit-prediction").inner_text()
+            assert re.search(r"prediction: \d \(\d+\.\d %\)", prediction), prediction
+            expect(digit.locator("img")).to_be_visible()
+            digit.screenshot(path=SCREENSHOTS / "digit_canvas_prediction.png")
+
+            digit.get_by_role("button", name="clear").click()
+            expect(digit).to_contain_text("Draw a digit with the mouse")
+            digit.get_by_role("button", name="predict").click()
+            expect(digit).to_contain_text("The canvas is empty")
+
+            # Training curves and the confusion matrix: one picture each, the cell on (4, 9) browsable.
+            cells = page.locator(".jp-Notebook .jp-CodeCell")
+            confusion = cells.nth(3).locator(".jp-OutputArea")
+            expect(confusion.locator("img")).to_have_count(1)
+            confusion.screenshot(path=SCREENSHOTS / "confusion_matrix.png")
+            curves = cells.nth(0).locator(".jp-OutputArea")
+            expect(curves.locator("img")).to_have_count(1)
+            curves.screenshot(path=SCREENSHOTS / "live_curves.png")
+            cell_browser = cells.nth(4).locator(".fnn-prediction-browser")
+            one_cell = re.compile(r"true 4, predicted 9|No images with true class 4")
+            expect(cell_browser).to_contain_text(one_cell)
+            cell_browser.screenshot(path=SCREENSHOTS / "confusion_cell_4_predicted_9.png")
+
+            page_text = page.locator(".jp-Notebook").inner_text()
+            assert "Error displaying widget" not in page_text
+            assert "VBox(children" not in page_text and "Traceback" not in page_text
+        finally:
+            browser.close()
