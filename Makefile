@@ -23,8 +23,18 @@ lab: install
 lint: install
 	$(PY) -m ruff check workshop_lib tests benchmarks
 
-test: install lint
+test: install lint browser
 	WORKSHOP_HEADLESS=1 $(PY) -m pytest
+
+# Chromium for the real-browser test (tests/test_browser.py): installed with apt-get when missing
+# (sudo only when not root). Where that is impossible the test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo "sudo -n"); \
+	  echo "Installing Chromium for the browser test..."; \
+	  APT="$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get"; \
+	  { $$APT update -qq && { $$APT install -y -qq chromium || $$APT install -y -qq chromium-browser; }; } \
+	  || echo "Could not install Chromium (needs apt-get and root or sudo): the browser test will be skipped."; }
 
 preflight: install
 	$(PY) -m workshop_lib.preflight
