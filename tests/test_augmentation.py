@@ -2,7 +2,13 @@ import pytest
 import torch
 from torchvision.transforms import functional as TF
 
-from workshop_lib.augmentation import RandomAffine, affine_matrices, apply_affine, centre_of_mass
+from workshop_lib.augmentation import (
+    RandomAffine,
+    affine_matrices,
+    apply_affine,
+    centre_of_mass,
+    sampling_grid,
+)
 from workshop_lib.data import FastDataLoaderFNN
 
 
@@ -89,3 +95,9 @@ def test_bad_ranges_are_refused(kwargs):
 def test_unflattened_images_are_refused():
     with pytest.raises(ValueError, match=r"\[B, 784\]"):
         apply_affine(torch.rand(2, 1, 28, 28), affine_matrices(*params(2)))
+
+
+def test_sampling_grid_is_exactly_affine_grid():
+    theta = RandomAffine(degrees=30, translate=0.2, scale=(0.7, 1.3), seed=3).sample(5)
+    expected = torch.nn.functional.affine_grid(theta, [5, 1, 28, 28], align_corners=False)
+    torch.testing.assert_close(sampling_grid(theta), expected)

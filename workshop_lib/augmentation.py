@@ -1,12 +1,14 @@
 """Data augmentation on whole batches: random small rotations, shifts and zooms of flat MNIST images.
 
-One random affine matrix per image, applied to the batch at once with `F.affine_grid` +
-`F.grid_sample`, so augmenting costs one tensor operation per batch, not a Python loop per image.
+One random affine matrix per image, applied to the batch at once (a sampling grid as
+`F.affine_grid` makes it, then `F.grid_sample`), so augmenting costs a few tensor operations per
+batch, not a Python loop per image.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -15,8 +17,9 @@ SIDE = 28  # MNIST images are 28 x 28
 
 
 def affine_matrices(angle_deg: torch.Tensor, shift_px: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """`[B, 2, 3]` matrices for `F.affine_grid` that rotate by `angle_deg` `[B]` (counter-clockwise),
-    scale by `scale` `[B]` and then shift by `shift_px` `[B, 2]` (x right, y down, in pixels).
+    """`[B, 2, 3]` matrices (as `F.affine_grid` takes them) that rotate by `angle_deg` `[B]`
+    (counter-clockwise), scale by `scale` `[B]` and then shift by `shift_px` `[B, 2]` (x right, y down,
+    in pixels).
 
     `affine_grid` asks, for every output pixel, where to read in the input: so the matrix is the
     inverse of the movement, `input = (R·S)⁻¹ (output − t)`, in coordinates where the image spans [-1, 1].
@@ -30,12 +33,31 @@ def affine_matrices(angle_deg: torch.Tensor, shift_px: torch.Tensor, scale: torc
     return torch.cat([inverse, offset], dim=2)
 
 
+@lru_cache(maxsize=8)
+def _pixel_centres(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """`[784, 3]`: (x, y, 1) of every pixel centre, in `grid_sample`'s [-1, 1] units (align_corners=False)."""
+    c = (torch.arange(SIDE, device=device, dtype=dtype) * 2 + 1) / SIDE - 1  # [28]
+    ys, xs = torch.meshgrid(c, c, indexing="ij")
+    ones = torch.ones(SIDE * SIDE, device=device, dtype=dtype)
+    return torch.stack([xs.reshape(-1), ys.reshape(-1), ones], dim=1)
+
+
+def sampling_grid(theta: torch.Tensor) -> torch.Tensor:
+    """`[B, 28, 28, 2]`: for every output pixel, where to read in the input.
+
+    The same numbers as `F.affine_grid(theta, [B, 1, 28, 28], align_corners=False)`, computed as one
+    product of the pixel centres with the matrices: on a CPU, several times faster for 28 x 28 images.
+    """
+    points = _pixel_centres(theta.device, theta.dtype)  # [784, 3]
+    return (points @ theta.transpose(1, 2)).view(-1, SIDE, SIDE, 2)  # [784, 3] @ [B, 3, 2] -> [B, 784, 2]
+
+
 def apply_affine(x: torch.Tensor, theta: torch.Tensor, background: float = 0.0) -> torch.Tensor:
     """Move each flat image `x [B, 784]` by its matrix `theta [B, 2, 3]`; empty pixels get `background`."""
     if x.dim() != 2 or x.shape[1] != SIDE * SIDE:
         raise ValueError(f"Expected flat MNIST images of shape [B, 784], got {list(x.shape)}.")
     images = x.view(-1, 1, SIDE, SIDE) - background  # [B, 1, 28, 28]; background -> 0 for padding
-    grid = F.affine_grid(theta.to(x.dtype), list(images.shape), align_corners=False)  # [B, 28, 28, 2]
+    grid = sampling_grid(theta.to(x.dtype))  # [B, 28, 28, 2]
     moved = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     return moved.view(-1, SIDE * SIDE) + background
 
