@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,9 +140,10 @@ def shown(widget) -> tuple[int, int, int, int]:
 
 
 def settled(picture, before: str | None) -> None:
-    """Wait until an <img> shows a new picture, decoded, so a screenshot catches the new one."""
+    """Wait until an <img> shows a new picture, loaded, so a screenshot catches the new one."""
     expect(picture).not_to_have_attribute("src", before or "")
-    picture.evaluate("img => img.decode()")
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    picture.page.wait_for_function(loaded, arg=picture.element_handle())
 
 
 def draw(page, canvas, points) -> None:
@@ -156,7 +157,18 @@ def draw(page, canvas, points) -> None:
     page.mouse.up()
 
 
-def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab):
+@pytest.fixture
+def black_on_white_seven(tmp_path) -> Path:
+    """A gray-on-white "7" on a non-square RGB picture, as a phone photo of paper might be."""
+    picture = Image.new("RGB", (300, 400), (235, 230, 220))
+    ImageDraw.Draw(picture).line([(80, 90), (230, 90), (130, 330)], fill=(40, 40, 50), width=24)
+    path = tmp_path / "seven.png"
+    picture.save(path)
+    return path
+
+
+@pytest.mark.timeout(300)  # fail, do not hang, if the page never gets there; the server is shut down
+def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab, black_on_white_seven):
     from workshop_lib.data import mnist_dataset
 
     test_labels = mnist_dataset(train=False).targets
@@ -228,6 +240,17 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
             one_cell = re.compile(r"true 4, predicted 9|No images with true class 4")
             expect(cell_browser).to_contain_text(one_cell)
             cell_browser.screenshot(path=SCREENSHOTS / "confusion_cell_4_predicted_9.png")
+
+            # The upload: a black-on-white photo-like PNG through the real file input.
+            upload = page.locator(".fnn-digit-upload").first
+            upload.scroll_into_view_if_needed()
+            before = upload.locator("img").get_attribute("src")
+            with page.expect_file_chooser() as chooser:  # ipywidgets' file input is not in the page
+                upload.locator("button").first.click()
+            chooser.value.set_files(black_on_white_seven)
+            expect(upload.locator(".fnn-digit-prediction")).to_contain_text("prediction:")
+            settled(upload.locator("img"), before)
+            upload.screenshot(path=SCREENSHOTS / "digit_upload_prediction.png")
 
             page_text = page.locator(".jp-Notebook").inner_text()
             assert "Error displaying widget" not in page_text

@@ -267,12 +267,12 @@ class PredictionBrowser(widgets.VBox):
         label, pred = int(p.labels[index]), int(p.preds[index])
         verdict = "correct" if label == pred else "mistake"
         color = CORRECT_COLOR if label == pred else MISTAKE_COLOR
-        self.status.value = (
+        self.image.value = prediction_png(p.images[index], p.probs[index], label=label)
+        self.status.value = (  # last: once the text shows, the picture has been sent too
             f"<span class='fnn-shown'>image <b>{index}</b> ({self.position + 1} of {len(self.selection)}): "
             f"true <b>{label}</b>, predicted <b>{pred}</b> ({100 * p.probs[index, pred]:.1f} %) "
             f"<span style='color:{color}'>{verdict}</span></span>"
         )
-        self.image.value = prediction_png(p.images[index], p.probs[index], label=label)
 
 
 def browse_confusion_cell(
@@ -323,12 +323,12 @@ class _DigitReader(widgets.VBox):
         except PreprocessingError as err:
             return self.say(str(err))
         label, probs = self.prediction.label, self.prediction.probs
-        self.status.value = (
+        self.result.value = prediction_png(self.prediction.pixels, probs, picture=picture)
+        self.result.layout.display = None
+        self.status.value = (  # last: once the text shows, the picture has been sent too
             f"<span class='fnn-digit-prediction'>prediction: <b>{label}</b> "
             f"({100 * probs[label]:.1f} %)</span>"
         )
-        self.result.value = prediction_png(self.prediction.pixels, probs, picture=picture)
-        self.result.layout.display = None
         return self.prediction
 
     def say(self, message: str) -> None:
