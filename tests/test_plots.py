@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import matplotlib
 
 matplotlib.use("Agg")  # no display: draw to memory
@@ -143,20 +147,28 @@ def train(epochs):
     trainer = NetworkTrainer(model, nn.CrossEntropyLoss(), optimizer, loader, loader,
                              callbacks=[LiveCurves()], progress=False, sum_correct_preds=sum_correct_preds)
     return trainer.train(epochs)""",
-    'os.environ["WORKSHOP_HEADLESS"] = "1"\ntrain(3);',
-    'os.environ["WORKSHOP_HEADLESS"] = "0"\ntrain(4);',
+    '# NBVAL_CHECK_OUTPUT\nos.environ["WORKSHOP_HEADLESS"] = "1"\n_ = train(3)',
+    'os.environ["WORKSHOP_HEADLESS"] = "0"\n_ = train(4)',
     'print("next cell")',
 ]
 
 
 @pytest.mark.notebooks
-def test_live_curves_leave_exactly_one_final_figure_in_an_executed_notebook():
+def test_live_curves_leave_exactly_one_final_figure_in_an_executed_notebook(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in TRAINING_CELLS])
-    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
-    _, headless_cell, live_cell, next_cell = nb.cells
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()  # what papermill runs
+    setup, headless_cell, live_cell, next_cell = nb.cells
 
     for cell, epochs in ((headless_cell, 3), (live_cell, 4)):
-        images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
-        assert len(images) == 1, cell.outputs
-        assert images[0]["data"]["text/plain"] == f"<training curves after {epochs} epochs>"
+        assert len(cell.outputs) == 1 and "image/png" in cell.outputs[0]["data"], cell.outputs
+        assert cell.outputs[0]["data"]["text/plain"] == f"<training curves after {epochs} epochs>"
     assert next_cell.outputs[0]["text"] == "next cell\n" and len(next_cell.outputs) == 1
+
+    # nbval re-runs the headless cell and compares its outputs (their number included) with these.
+    nb.cells = [setup, headless_cell]
+    nbformat.write(nb, tmp_path / "curves.ipynb")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "curves.ipynb"],
+        cwd=tmp_path, env={**os.environ, "WORKSHOP_HEADLESS": "1"}, capture_output=True, text=True,
+    )
+    assert run.returncode == 0 and "2 passed" in run.stdout, run.stdout[-3000:]
