@@ -65,6 +65,8 @@ def test_unpaired_markers_are_an_error_naming_the_place(source, problem):
 def solution_notebook():
     nb = new_notebook()
     nb.metadata["papermill"] = {"duration": 1.0}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
     code = new_code_cell(SOLUTION_CODE, execution_count=4, outputs=[new_output("stream", text="hi\n")])
     code.id = "code-1"
     code.metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00"}
@@ -81,7 +83,8 @@ def test_student_notebook_has_no_outputs_counts_or_run_metadata_and_keeps_tags()
     code, answer = student.cells
     assert code.outputs == [] and code.execution_count is None
     assert "execution" not in code.metadata and code.metadata["tags"] == ["parameters"]
-    assert "papermill" not in student.metadata
+    assert set(student.metadata) == {"kernelspec", "language_info"}  # no papermill, no widget state
+    assert student.metadata.language_info == {"name": "python"}
     assert answer.source == ANSWER_PROMPT
     assert solution.cells[0].outputs, "the solution itself must be left unchanged"
 

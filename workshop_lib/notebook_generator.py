@@ -7,7 +7,8 @@ One source, two versions. In a solution notebook:
 - markdown between `<!-- BEGIN SOLUTION -->` and `<!-- END SOLUTION -->` (a written answer)
   becomes a prompt for the learner's own answer;
 - lines that are only an nbval marker (`# NBVAL_CHECK_OUTPUT`, `# NBVAL_SKIP`, ...) are dropped;
-- outputs, execution counts and execution metadata are cleared.
+- outputs, execution counts and execution metadata are cleared; the notebook metadata keeps
+  only the kernel.
 
 The output is deterministic: the same solutions give byte-identical notebooks.
 
@@ -80,7 +81,10 @@ def student_source(source: str, cell_type: str, where: str = "cell") -> str:
 def student_notebook(solution: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
     """The learner's version of a whole solution notebook; the input is left unchanged."""
     nb = copy.deepcopy(solution)
-    nb.metadata.pop("papermill", None)
+    # only what choosing the kernel needs: no widget state, no Python version of whoever ran it
+    language = {"name": solution.metadata.get("language_info", {}).get("name", "python")}
+    nb.metadata = nbformat.from_dict({"kernelspec": solution.metadata.get("kernelspec", {}),
+                                      "language_info": language})
     for index, cell in enumerate(nb.cells):
         cell.source = student_source(cell.source, cell.cell_type, f"{name}, cell {index}")
         for key in CELL_METADATA_DROPPED:
