@@ -157,17 +157,13 @@ def mnist_style(image, mean: float | None = None, std: float | None = None) -> t
     digit = _resize(crop, height, width)
     digit /= digit.max()  # a thin stroke shrunk to 20 px fades: MNIST strokes reach full white
 
-    # Put the digit's centre of mass on (14, 14); ink pushed outside the 28x28 field is lost, as in MNIST.
+    # Put the digit's centre of mass on (14, 14), but never push ink out of the 28x28 field: a very
+    # lopsided digit (a "7" with a heavy bar) ends up a pixel or two off instead of cut off.
     com_row, com_col = centre_of_mass(digit)
-    top, left = round(CENTRE - com_row), round(CENTRE - com_col)
+    top = min(max(round(CENTRE - com_row), 0), SIZE - height)
+    left = min(max(round(CENTRE - com_col), 0), SIZE - width)
     field = np.zeros((SIZE, SIZE))
-    src_top, src_left = max(0, -top), max(0, -left)
-    dst_top, dst_left = max(0, top), max(0, left)
-    rows_n = min(height - src_top, SIZE - dst_top)
-    cols_n = min(width - src_left, SIZE - dst_left)
-    field[dst_top : dst_top + rows_n, dst_left : dst_left + cols_n] = digit[
-        src_top : src_top + rows_n, src_left : src_left + cols_n
-    ]
+    field[top : top + height, left : left + width] = digit
     return _normalized(field, mean, std)
 
 
