@@ -110,8 +110,8 @@ def jupyterlab(tmp_path_factory):
         path.write_text(json.dumps(values))
     token, port = os.urandom(16).hex(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "WORKSHOP_HEADLESS"}  # a live front end
-    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               IPYTHONDIR=str(home / "ipython"))
+    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"), IPYTHONDIR=str(home / "ipython"))
     log = home / "server.log"
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
