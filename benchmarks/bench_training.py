@@ -1,13 +1,10 @@
 """Seconds per training epoch of the 784-256-256-10 FNN on this machine, path by path.
 
-One process, interleaved rounds, medians. Paths, fastest-possible last:
-  torchvision  `DataLoaderFNN` (ToTensor, Normalize, DataLoader) through `NetworkTrainer.train_epoch`
-  fast         `FastDataLoaderFNN` through the same `NetworkTrainer.train_epoch`
-  bare         zero_grad, forward, loss, backward, step over batches sliced once beforehand
-  matmuls      the same forward and backward GEMMs as plain `torch.mm` calls, nothing else
-  floor        the epoch's GEMM FLOPs divided by the best sgemm rate measured on those shapes
-Every epoch covers the same images: all 60,000 training images (validation_ratio=0), or the
-`--quick` subset. Run `python benchmarks/bench_training.py --help` for the options.
+One process, interleaved rounds, medians; the paths (torchvision, fast, bare, matmuls, floor)
+are described in `training_paths.py`. Also: test accuracy of the torchvision and fast paths
+after the same epochs, lesson 03's 12-epoch run, DataLoader workers, thread count and
+torch.compile, and the speed targets met or not. Every timed epoch covers the same images: all
+60,000 training images (validation_ratio=0), or the `--quick` subset. `--help` lists the options.
 """
 
 from __future__ import annotations
@@ -26,125 +23,23 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, installed or not
 
-from workshop_lib import FNN, NetworkTrainer, NetworkUser  # noqa: E402
+from training_paths import (  # noqa: E402
+    OPTIMIZERS,
+    PATHS,
+    SEED,
+    TIMED_PATHS,
+    Workload,
+    epoch_gemm_flops,
+    gemm_shapes,
+    seeded_model,
+    sgemm_gflops,
+)
+
+from workshop_lib import NetworkTrainer, NetworkUser, sum_correct_preds  # noqa: E402
 from workshop_lib.data import DataLoaderFNN, FastDataLoaderFNN  # noqa: E402
 from workshop_lib.optim import make_adam  # noqa: E402
 
-SEED = 0
-LAYERS = [(784, 256), (256, 256), (256, 10)]  # (in, out) of each linear layer
-OPTIMIZERS = ["sgd", "adam", "adam_fused"]
-PATHS = ["torchvision", "fast", "bare", "matmuls", "floor"]
-TIMED_PATHS = ["torchvision", "fast", "bare"]  # the ones that train; matmuls and floor need no optimizer
 DEFAULT_JSON = Path(__file__).resolve().parent.parent / "build" / "bench" / "bench_training.json"
-
-
-def make_optimizer(name: str, model: nn.Module) -> torch.optim.Optimizer:
-    """SGD (lr 0.01), Adam (lr 1e-3) as torch defaults it, or Adam through `make_adam` (fused)."""
-    if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=0.01)
-    if name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=1e-3, fused=False)
-    return make_adam(model.parameters(), lr=1e-3)
-
-
-def seeded_model() -> FNN:
-    torch.manual_seed(SEED)
-    return FNN(784, 256, 256, 10, activation="relu")
-
-
-def epoch_gemm_flops(samples: int) -> int:
-    """GEMM FLOPs of one training epoch: forward 2*B*in*out per linear, backward twice that,
-    except the first layer, whose input needs no gradient (autograd skips that GEMM)."""
-    per_sample = 0
-    for i, (n_in, n_out) in enumerate(LAYERS):
-        per_sample += 2 * n_in * n_out * (2 if i == 0 else 3)
-    return per_sample * samples
-
-
-def gemm_shapes(batch: int) -> list[tuple[int, int, int]]:
-    """(m, k, n) of each GEMM in one training step at batch size `batch`."""
-    shapes = [(batch, n_in, n_out) for n_in, n_out in LAYERS]  # forward: x @ W.T
-    shapes += [(n_out, batch, n_in) for n_in, n_out in LAYERS]  # weight grads: g.T @ x
-    shapes += [(batch, n_out, n_in) for n_in, n_out in LAYERS[1:]]  # input grads: g @ W
-    return shapes
-
-
-def sgemm_gflops(m: int, k: int, n: int, min_seconds: float) -> float:
-    """Measured rate of `torch.mm` on [m, k] @ [k, n] float32, into a preallocated output."""
-    a, b, out = torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)
-    torch.mm(a, b, out=out)  # warm-up
-    repeats, elapsed = 1, 0.0
-    while elapsed < min_seconds:
-        repeats *= 2
-        start = time.perf_counter()
-        for _ in range(repeats):
-            torch.mm(a, b, out=out)
-        elapsed = time.perf_counter() - start
-    return 2 * m * k * n * repeats / elapsed / 1e9
-
-
-class Workload:
-    """Loaders, models and optimizers for one batch size, built once and reused every round."""
-
-    def __init__(self, batch: int, subset_size: int | None):
-        self.batch = batch
-        kwargs = dict(batch_size=batch, validation_ratio=0.0, normalize=True, seed=SEED,
-                      subset_size=subset_size)
-        self.torchvision_data = DataLoaderFNN(**kwargs)
-        self.fast_data = FastDataLoaderFNN(**kwargs)
-        images, labels = self.fast_data.train_loader.images, self.fast_data.train_loader.labels
-        self.samples = len(labels)
-        self.slices = list(zip(images.split(batch), labels.split(batch), strict=True))  # no copies
-        self.models = {}  # (path, optimizer) -> (model, optimizer); one seeded model each
-        for path in TIMED_PATHS:
-            for name in OPTIMIZERS:
-                model = seeded_model()
-                self.models[path, name] = model, make_optimizer(name, model)
-        weights = [layer[0].weight.detach().clone() for layer in seeded_model().layers]  # [out, in]
-        self.weights = weights
-
-    def trainer(self, path: str, name: str) -> NetworkTrainer:
-        model, optimizer = self.models[path, name]
-        data = self.torchvision_data if path == "torchvision" else self.fast_data
-        return NetworkTrainer(model, nn.CrossEntropyLoss(), optimizer, data.train_loader,
-                              data.val_loader, "cpu", progress=False)
-
-    def time_trainer(self, path: str, name: str) -> float:
-        trainer = self.trainer(path, name)
-        start = time.perf_counter()
-        trainer.train_epoch()
-        return time.perf_counter() - start
-
-    def time_bare(self, name: str) -> float:
-        model, optimizer = self.models["bare", name]
-        loss_fn = nn.CrossEntropyLoss()
-        model.train()
-        start = time.perf_counter()
-        for x, y in self.slices:
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-        return time.perf_counter() - start
-
-    def time_matmuls(self) -> float:
-        w1, w2, w3 = self.weights  # [256, 784], [256, 256], [10, 256]
-        start = time.perf_counter()
-        for x, _ in self.slices:  # x [B, 784]
-            h1 = torch.mm(x, w1.t())  # [B, 256]
-            h2 = torch.mm(h1, w2.t())  # [B, 256]
-            g3 = torch.mm(h2, w3.t())  # [B, 10], standing in for the loss gradient
-            torch.mm(g3.t(), h2)  # dW3 [10, 256]
-            g2 = torch.mm(g3, w3)  # [B, 256]
-            torch.mm(g2.t(), h1)  # dW2 [256, 256]
-            g1 = torch.mm(g2, w2)  # [B, 256]
-            torch.mm(g1.t(), x)  # dW1 [256, 784]
-        return time.perf_counter() - start
-
-    def time(self, path: str, name: str) -> float:
-        if path == "bare":
-            return self.time_bare(name)
-        return self.time_trainer(path, name)
 
 
 def measure_epochs(workloads: list[Workload], rounds: int, sgemm_seconds: float, log) -> dict:
@@ -217,8 +112,6 @@ def measure_accuracy(epochs: int, subset_size: int | None) -> dict:
 
 def measure_lesson_run(epochs: int, subset_size: int | None, torchvision_epoch: float) -> dict:
     """Lesson 03's recipe: FNN, Adam lr 1e-3, batch 64, FastDataLoaderFNN (54k/6k), validation included."""
-    from workshop_lib import sum_correct_preds
-
     data = FastDataLoaderFNN(batch_size=64, seed=SEED, subset_size=subset_size)
     model = seeded_model()
     trainer = NetworkTrainer(model, nn.CrossEntropyLoss(), make_adam(model.parameters(), lr=1e-3),

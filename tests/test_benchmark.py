@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +19,9 @@ def positive_finite(value) -> bool:
 @pytest.mark.slow
 def test_quick_benchmark_writes_every_path_batch_and_optimizer(tmp_path, mnist_root):
     out = tmp_path / "bench.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # a check of the output: spare a shared CPU the spinning
     done = subprocess.run([sys.executable, str(BENCH), "--quick", "--json", str(out)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(out.read_text())
 
