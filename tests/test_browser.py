@@ -146,6 +146,12 @@ def settled(picture, before: str | None) -> None:
     picture.page.wait_for_function(loaded, arg=picture.element_handle())
 
 
+def ink_on(canvas) -> float:
+    """The fraction of bright pixels on the canvas as the browser shows it."""
+    shot = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"))
+    return float((shot > 200).mean())
+
+
 def draw(page, canvas, points) -> None:
     """A mouse stroke through `points` given as fractions of the canvas's width and height."""
     box = canvas.bounding_box()
@@ -178,6 +184,7 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
+            expect.set_options(timeout=60_000)  # the kernel answers slowly on a busy machine; 5 s by default
             page.goto(jupyterlab)
             page.wait_for_function(KERNEL_READY, polling=250)  # run-all before that pops up a kernel dialog
             page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
@@ -213,9 +220,10 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
             canvas = digit.locator("canvas").first
             expect(canvas).to_be_visible()
             draw(page, canvas, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])
-            page.wait_for_timeout(500)  # the kernel draws the stroke back onto the canvas
-            drawn = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"))
-            assert (drawn > 200).mean() > 0.02, "the stroke did not appear on the canvas"
+            deadline = time.monotonic() + 30  # the kernel draws the stroke back onto the canvas
+            while ink_on(canvas) < 0.02 and time.monotonic() < deadline:
+                time.sleep(0.25)
+            assert ink_on(canvas) >= 0.02, "the stroke did not appear on the canvas"
             digit.get_by_role("button", name="predict").click()
             expect(digit.locator(".fnn-digit-prediction")).to_contain_text("prediction:")
             prediction = digit.locator(".fnn-digit-prediction").inner_text()
@@ -230,13 +238,14 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
 
             # Training curves and the confusion matrix: one picture each, the cell on (4, 9) browsable.
             cells = page.locator(".jp-Notebook .jp-CodeCell")
-            confusion = cells.nth(3).locator(".jp-OutputArea")
+            confusion = cells.filter(has_text="plot_confusion_matrix(evaluation)").locator(".jp-OutputArea")
             expect(confusion.locator("img")).to_have_count(1)
             confusion.screenshot(path=SCREENSHOTS / "confusion_matrix.png")
-            curves = cells.nth(0).locator(".jp-OutputArea")
+            curves = cells.filter(has_text="trainer.train(epochs)").locator(".jp-OutputArea")
             expect(curves.locator("img")).to_have_count(1)
             curves.screenshot(path=SCREENSHOTS / "live_curves.png")
-            cell_browser = cells.nth(4).locator(".fnn-prediction-browser")
+            cell_browser = cells.filter(has_text="browse_confusion_cell(model").locator(
+                ".fnn-prediction-browser")
             one_cell = re.compile(r"true 4, predicted 9|No images with true class 4")
             expect(cell_browser).to_contain_text(one_cell)
             cell_browser.screenshot(path=SCREENSHOTS / "confusion_cell_4_predicted_9.png")
