@@ -101,6 +101,9 @@ def test_the_browser_filters_mistakes_and_shows_the_most_confident_first(browser
     assert shown(browser) == (9, 9, 4) and browser.slider.disabled
     browser.jump.value = 2  # not a mistake: stays, and says why
     assert browser.index == 9 and "not in the current selection" in browser.status.value
+    assert browser.jump.value == 9 and browser.status.value.count("not in the current selection") == 1
+    browser.jump.value = 3
+    assert browser.status.value.count("not in the current selection") == 1
     browser.predicted_class.label = "any"
     assert len(browser.selection) == 4
 

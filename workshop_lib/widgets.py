@@ -153,7 +153,7 @@ def _class_or_none(value: int | None) -> int | None:
 
 
 class PredictionBrowser(widgets.VBox):
-    """Step through a loader's images with the model's prediction and its ten probabilities.
+    """Step through a loader's images with the model's prediction and its class probabilities.
 
     Filters: only mistakes, a true class, a predicted class; sorting puts the most confident
     first (with "only mistakes": the worst mistakes first). Display it as a cell's last expression.
@@ -258,6 +258,7 @@ class PredictionBrowser(widgets.VBox):
         if len(hits):
             self.show(int(hits[0]))
         else:
+            self.show(self.position)  # the shown image's own status line and number again
             self.status.value += (
                 f"<br><i>Image {index} is not in the current selection: clear the filters to see it.</i>"
             )
