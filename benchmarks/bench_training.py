@@ -55,7 +55,8 @@ def measure_epochs(workloads: list[Workload], rounds: int, sgemm_seconds: float,
                 order = TIMED_PATHS[r % 3:] + TIMED_PATHS[:r % 3]
                 for path in order:
                     samples.setdefault((w.batch, name, path), []).append(w.time(path, name))
-            log(f"round {r + 1}/{rounds} batch {w.batch}: done")
+                    log(f"round {r + 1}/{rounds} batch {w.batch} {name} {path}: "
+                        f"{samples[w.batch, name, path][-1]:.3f} s")
     shape_rates = {f"{m}x{k}x{n}": statistics.median(v) for (m, k, n), v in rates.items()}
     best_rate = max(shape_rates.values())
     seconds = {}
@@ -141,9 +142,9 @@ def measure_workers(subset_size: int | None, workers: int, repeats: int) -> dict
     return {k: min(v) for k, v in out.items()}
 
 
-def measure_threads(workload: Workload, rounds: int) -> dict:
+def measure_threads(workload: Workload, rounds: int, default: int) -> dict:
     """Fast-path epochs (fused Adam) with torch's default thread count and with one thread, interleaved."""
-    default = torch.get_num_threads()
+    chosen = torch.get_num_threads()
     out: dict = {}
     try:
         for _ in range(rounds):
@@ -151,7 +152,7 @@ def measure_threads(workload: Workload, rounds: int) -> dict:
                 torch.set_num_threads(n)
                 out.setdefault(f"threads={n}", []).append(workload.time_trainer("fast", "adam_fused"))
     finally:
-        torch.set_num_threads(default)
+        torch.set_num_threads(chosen)
     return {"batch_size": workload.batch, "default_threads": default,
             **{k: statistics.median(v) for k, v in out.items()}}
 
@@ -221,7 +222,7 @@ def format_table(result: dict) -> str:
 
 def machine() -> dict:
     return {"torch": torch.__version__, "python": platform.python_version(),
-            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "cpu_count": os.cpu_count(), "torch_default_threads": torch.get_num_threads(),
             "processor": platform.processor() or platform.machine(),
             "load_average_at_start": os.getloadavg()}
 
@@ -233,6 +234,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, help="interleaved rounds (default 5, quick 1)")
     p.add_argument("--accuracy-epochs", type=int, help="epochs for the accuracy check (default 3)")
     p.add_argument("--lesson-epochs", type=int, help="epochs of the lesson run (default 12)")
+    p.add_argument("--threads", type=int, help="torch threads for everything (default: torch's choice)")
     p.add_argument("--no-extras", action="store_true", help="skip workers, threads and torch.compile")
     p.add_argument("--compile", action="store_true", help="also measure torch.compile in --quick mode")
     return p.parse_args(argv)
@@ -245,13 +247,16 @@ def main(argv=None) -> dict:
     accuracy_epochs = args.accuracy_epochs or (1 if args.quick else 3)
     lesson_epochs = args.lesson_epochs or (1 if args.quick else 12)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-
+    default_threads = torch.get_num_threads()
     result = {"machine": machine(), "setup": {
         "samples_per_epoch": None, "split": "all training images (validation_ratio=0), normalized",
         "quick": args.quick, "subset_size": subset, "rounds": rounds, "statistic": "median over rounds",
         "model": "FNN 784-256-256-10 ReLU, seed 0", "sgd_lr": 0.01, "adam_lr": 1e-3,
         "gemm_flops_per_epoch": None, "matmuls_and_floor": "no optimizer: one value per batch size",
+        "threads": args.threads or default_threads,
     }}
+    if args.threads:
+        torch.set_num_threads(args.threads)
     workloads = [Workload(b, subset) for b in (64, 512)]
     result["setup"]["samples_per_epoch"] = workloads[0].samples
     result["setup"]["gemm_flops_per_epoch"] = epoch_gemm_flops(workloads[0].samples)
@@ -265,7 +270,8 @@ def main(argv=None) -> dict:
     if not args.no_extras:
         log("extras: workers, threads, torch.compile")
         result["extras"] = {"dataloader_workers": measure_workers(subset, 2, 1 if args.quick else 2),
-                            "threads": measure_threads(workloads[0], 1 if args.quick else rounds)}
+                            "threads": measure_threads(workloads[0], 1 if args.quick else rounds,
+                                                       default_threads)}
         if args.compile or not args.quick:
             result["extras"]["torch_compile"] = measure_compile(workloads[0], rounds)
     result["targets"] = targets(result)
