@@ -63,7 +63,7 @@ def _number(value, what: str) -> float:
     raise Wrong(f"{what} returned {value!r} ({type(value).__name__}); return the mean loss as a float.")
 
 
-def _call_learner(fn: Callable, *args):
+def _first_call(fn: Callable, *args):
     """Call the learner's function; NotImplementedError passes through as 'not done'."""
     try:
         return fn(*args)
@@ -82,7 +82,7 @@ def _linears(module: nn.Module) -> list[nn.Linear]:
 def probe_dense_layer(dense_layer: Callable) -> str:
     x = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))  # [B=5, in=4]
     for activation, expected_fn in (("relu", torch.relu), (None, lambda t: t), ("tanh", torch.tanh)):
-        layer = _call_learner(dense_layer, 4, 3, activation)
+        layer = _first_call(dense_layer, 4, 3, activation)
         if not isinstance(layer, nn.Sequential):
             raise Wrong(
                 f"dense_layer(4, 3, {activation!r}) returned {type(layer).__name__}; "
@@ -135,7 +135,7 @@ def probe_fnn(fnn_class: type) -> str:
         dict(input_size=12, hidden1=7, hidden2=5, output_size=3, activation="tanh"),
     ]
     for config in configs:
-        model = _call_learner(fnn_class, *config.values())
+        model = _first_call(fnn_class, *config.values())
         if not isinstance(model, nn.Module):
             raise Wrong(f"FNN(...) built a {type(model).__name__}; the class must subclass nn.Module.")
         linears = _linears(model)
@@ -192,7 +192,7 @@ def probe_fnn(fnn_class: type) -> str:
 
 def probe_flatten(flatten: Callable) -> str:
     image = torch.rand(1, 28, 28, generator=torch.Generator().manual_seed(2))  # what ToTensor gives
-    out = _call_learner(flatten, image)
+    out = _first_call(flatten, image)
     if not isinstance(out, torch.Tensor):
         raise Wrong(f"flatten returned {type(out).__name__}; return a torch.Tensor.")
     if out.shape == (1, 784):
@@ -212,7 +212,7 @@ def probe_flatten(flatten: Callable) -> str:
 # ---------------------------------------------------------------- 03: loss
 
 def probe_loss(choose_loss: Callable) -> str:
-    loss_fn = _call_learner(choose_loss)
+    loss_fn = _first_call(choose_loss)
     g = torch.Generator().manual_seed(3)
     logits, y = torch.randn(8, 10, generator=g) * 3, torch.randint(0, 10, (8,), generator=g)
     if not callable(loss_fn):
@@ -355,7 +355,7 @@ def probe_train_epoch(train_epoch: Callable) -> str:
     model, loss, optimizer = trainer.model, trainer.loss_fn, trainer.optimizer
     batches = _batch_sizes(trainer.train_loader)  # [4, 4, 2]
     model.eval()  # as validate_epoch leaves it: train_epoch must switch training mode on
-    returned = _number(_call_learner(train_epoch, trainer), "train_epoch")
+    returned = _number(_first_call(train_epoch, trainer), "train_epoch")
     sizes = [n for _, _, n in model.calls]
     if not sizes:
         raise Wrong("train_epoch never called the model; loop over trainer.train_loader.")
@@ -393,7 +393,7 @@ def probe_train_epoch(train_epoch: Callable) -> str:
         raise Wrong("the gradients at optimizer.step() are not this batch's: call backward() on its loss.")
     _check_mean(returned, loss.values, "train_epoch")
     loss.values.clear()
-    second = _number(_call_learner(train_epoch, trainer), "train_epoch")
+    second = _number(_first_call(train_epoch, trainer), "train_epoch")
     try:
         _check_mean(second, loss.values, "train_epoch, called a second time,")
     except Wrong:
@@ -409,7 +409,7 @@ def probe_validate_epoch(validate_epoch: Callable) -> str:
     model, loss = trainer.model, trainer.loss_fn
     model.train()  # as train_epoch leaves it
     before = [p.detach().clone() for p in model.parameters()]
-    returned = _number(_call_learner(validate_epoch, trainer), "validate_epoch")
+    returned = _number(_first_call(validate_epoch, trainer), "validate_epoch")
     sizes = [n for _, _, n in model.calls]
     if not sizes:
         raise Wrong("validate_epoch never called the model; loop over trainer.val_loader.")
@@ -433,7 +433,7 @@ def probe_validate_epoch(validate_epoch: Callable) -> str:
         )
     _check_mean(returned, loss.values, "validate_epoch")
     loss.values.clear()
-    second = _number(_call_learner(validate_epoch, trainer), "validate_epoch")
+    second = _number(_first_call(validate_epoch, trainer), "validate_epoch")
     if abs(second - returned) > 1e-6:
         raise Wrong(
             "a second validation of the same model gave another number: start the running totals "
