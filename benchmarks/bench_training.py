@@ -211,12 +211,12 @@ def targets(result: dict) -> list[dict]:
 def format_table(result: dict) -> str:
     """Seconds per epoch and the ratios, one row per batch size and optimizer."""
     lines = [f"{'batch':>5} {'optimizer':<11}" + "".join(f"{p:>12}" for p in PATHS)
-             + f"{'tv/fast':>9}{'bare/fast':>10}{'fast/floor':>11}"]
+             + f"{'tv/fast':>9}{'fast/bare':>10}{'fast/floor':>11}"]
     for batch, by_opt in result["seconds"].items():
         for name, s in by_opt.items():
             q = result["ratios"][batch][name]
             lines.append(f"{batch:>5} {name:<11}" + "".join(f"{s[p]:>11.3f}s" for p in PATHS)
-                         + f"{q['torchvision/fast']:>8.2f}x{q['bare/fast']:>9.2f}x{q['fast/floor']:>10.2f}x")
+                         + f"{q['torchvision/fast']:>8.2f}x{q['fast/bare']:>9.2f}x{q['fast/floor']:>10.2f}x")
     return "\n".join(lines)
 
 
