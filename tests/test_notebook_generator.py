@@ -116,10 +116,13 @@ def test_stale_and_orphaned_student_notebooks_are_reported(tmp_path):
 
 def test_strip_run_metadata_keeps_outputs(tmp_path):
     path = tmp_path / "executed.ipynb"
-    nbformat.write(solution_notebook(), path)
+    executed = solution_notebook()
+    executed.cells[1].metadata["tags"] = []  # papermill writes an empty tag list into every cell
+    nbformat.write(executed, path)
     generator.strip_run_metadata(path)
     nb = nbformat.read(path, as_version=4)
     assert "papermill" not in nb.metadata and "execution" not in nb.cells[0].metadata
+    assert "tags" not in nb.cells[1].metadata and nb.cells[0].metadata["tags"] == ["parameters"]
     assert nb.cells[0].outputs[0].text == "hi\n"
 
 

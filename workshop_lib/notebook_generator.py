@@ -78,6 +78,14 @@ def student_source(source: str, cell_type: str, where: str = "cell") -> str:
     return "\n".join(lines)
 
 
+def _drop_run_metadata(cell: nbformat.NotebookNode) -> None:
+    """Drop what a run adds to a cell: timings, papermill's fields and the empty tag lists it writes."""
+    for key in CELL_METADATA_DROPPED:
+        cell.metadata.pop(key, None)
+    if cell.metadata.get("tags") == []:
+        del cell.metadata["tags"]
+
+
 def student_notebook(solution: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
     """The learner's version of a whole solution notebook; the input is left unchanged."""
     nb = copy.deepcopy(solution)
@@ -87,8 +95,7 @@ def student_notebook(solution: nbformat.NotebookNode, name: str = "notebook") ->
                                       "language_info": language})
     for index, cell in enumerate(nb.cells):
         cell.source = student_source(cell.source, cell.cell_type, f"{name}, cell {index}")
-        for key in CELL_METADATA_DROPPED:
-            cell.metadata.pop(key, None)
+        _drop_run_metadata(cell)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
@@ -100,8 +107,7 @@ def strip_run_metadata(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
-        for key in CELL_METADATA_DROPPED:
-            cell.metadata.pop(key, None)
+        _drop_run_metadata(cell)
     Path(path).write_text(render(nb), encoding="utf-8")
 
 
