@@ -44,6 +44,26 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Files this process has already hashed, by (path, size, mtime): every loader checks the data,
+# and re-hashing 55 MB each time would add I/O to every loader a lesson builds.
+_VERIFIED: set[tuple[str, int, int]] = set()
+
+
+def _has_md5(path: Path, expected: str) -> bool:
+    """Whether `path` exists with MD5 `expected`; hashed once per process unless the file changes."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return False
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _VERIFIED:
+        return True
+    if file_md5(path) != expected:
+        return False
+    _VERIFIED.add(key)
+    return True
+
+
 def _decompress(gz_path: Path, target: Path) -> None:
     """Decompress atomically: a crash never leaves a half-written file under the final name."""
     # A unique temporary name: notebooks running side by side may decompress at the same time.
@@ -93,11 +113,11 @@ def ensure_mnist(root: Path | str = DATA_ROOT, allow_download: bool = True) -> P
         )
     for name, expected in MNIST_MD5.items():
         path, gz_path = folder / name, folder / f"{name}.gz"
-        if path.exists() and file_md5(path) == expected:
+        if _has_md5(path, expected):
             continue
         if gz_path.exists():
             _decompress(gz_path, path)
-            if file_md5(path) == expected:
+            if _has_md5(path, expected):
                 continue
             path.unlink()
             raise MNISTDataError(
