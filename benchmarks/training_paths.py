@@ -3,8 +3,15 @@
   torchvision  `DataLoaderFNN` (ToTensor, Normalize, DataLoader) through `NetworkTrainer.train_epoch`
   fast         `FastDataLoaderFNN` through the same `NetworkTrainer.train_epoch`
   bare         zero_grad, forward, loss, backward, step over batches sliced once beforehand
+  loader       the fast path's loader alone: each epoch's shuffle and per-batch row gather, no training
   matmuls      the same forward and backward GEMMs as plain `torch.mm` calls, nothing else
+  overhead     the bare loop, same batch count and optimizer, on an FNN 8-8-8-10: what each step
+               costs in Python, dispatch, autograd and the optimizer loop when the math is ~free
   floor        the epoch's GEMM FLOPs divided by the best sgemm rate measured on those shapes
+
+loader + matmuls + overhead is what no eager loop over shuffled batches can go below: every step
+gathers its batch, runs those GEMMs and makes those calls. It leaves out the elementwise work
+(activations, loss, bias gradients, the optimizer's update), so the true minimum is higher.
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ from workshop_lib.optim import make_adam
 SEED = 0
 LAYERS = [(784, 256), (256, 256), (256, 10)]  # (in, out) of each linear layer
 OPTIMIZERS = ["sgd", "adam", "adam_fused"]
-PATHS = ["torchvision", "fast", "bare", "matmuls", "floor"]
-TIMED_PATHS = ["torchvision", "fast", "bare"]  # the ones that train; matmuls and floor need no optimizer
+PATHS = ["torchvision", "fast", "bare", "loader", "matmuls", "overhead", "floor"]
+TIMED_PATHS = ["torchvision", "fast", "bare", "overhead"]  # these train, with each optimizer
+UNTIMED_PATHS = ["loader", "matmuls"]  # no optimizer: one value per batch size
+TINY_WIDTH = 8  # overhead path: FNN 8-8-8-10, 1,120 GEMM FLOPs per sample against 1.2 million
 
 
 def make_optimizer(name: str, model: nn.Module) -> torch.optim.Optimizer:
@@ -34,9 +43,12 @@ def make_optimizer(name: str, model: nn.Module) -> torch.optim.Optimizer:
     return make_adam(model.parameters(), lr=1e-3)
 
 
-def seeded_model() -> FNN:
+def seeded_model(width: int | None = None) -> FNN:
+    """Lesson 03's FNN 784-256-256-10; with `width`, an FNN width-width-width-10 of the same layers."""
     torch.manual_seed(SEED)
-    return FNN(784, 256, 256, 10, activation="relu")
+    if width is None:
+        return FNN(784, 256, 256, 10, activation="relu")
+    return FNN(width, width, width, 10, activation="relu")
 
 
 def epoch_gemm_flops(samples: int) -> int:
@@ -82,10 +94,12 @@ class Workload:
         images, labels = self.fast_data.train_loader.images, self.fast_data.train_loader.labels
         self.samples = len(labels)
         self.slices = list(zip(images.split(batch), labels.split(batch), strict=True))  # no copies
+        tiny_images = torch.randn(self.samples, TINY_WIDTH, generator=torch.Generator().manual_seed(SEED))
+        self.tiny_slices = list(zip(tiny_images.split(batch), labels.split(batch), strict=True))
         self.models = {}  # (path, optimizer) -> (model, optimizer); one seeded model each
         for path in TIMED_PATHS:
             for name in OPTIMIZERS:
-                model = seeded_model()
+                model = seeded_model(TINY_WIDTH if path == "overhead" else None)
                 self.models[path, name] = model, make_optimizer(name, model)
         self.weights = [layer[0].weight.detach().clone() for layer in seeded_model().layers]  # [out, in]
 
@@ -101,16 +115,22 @@ class Workload:
         trainer.train_epoch()
         return time.perf_counter() - start
 
-    def time_bare(self, name: str) -> float:
-        model, optimizer = self.models["bare", name]
+    def time_bare(self, name: str, path: str = "bare") -> float:
+        model, optimizer = self.models[path, name]
         loss_fn = nn.CrossEntropyLoss()
         model.train()
         start = time.perf_counter()
-        for x, y in self.slices:
+        for x, y in self.tiny_slices if path == "overhead" else self.slices:
             optimizer.zero_grad()
             loss = loss_fn(model(x), y)
             loss.backward()
             optimizer.step()
+        return time.perf_counter() - start
+
+    def time_loader(self) -> float:
+        start = time.perf_counter()
+        for _ in self.fast_data.train_loader:
+            pass
         return time.perf_counter() - start
 
     def time_matmuls(self) -> float:
@@ -128,6 +148,6 @@ class Workload:
         return time.perf_counter() - start
 
     def time(self, path: str, name: str) -> float:
-        if path == "bare":
-            return self.time_bare(name)
+        if path in ("bare", "overhead"):
+            return self.time_bare(name, path)
         return self.time_trainer(path, name)

@@ -29,10 +29,13 @@ def test_quick_benchmark_writes_every_path_batch_and_optimizer(tmp_path, mnist_r
     for batch, by_optimizer in result["seconds"].items():
         assert set(by_optimizer) == {"sgd", "adam", "adam_fused"}
         for name, by_path in by_optimizer.items():
-            assert set(by_path) == {"torchvision", "fast", "bare", "matmuls", "floor"}
+            assert set(by_path) == {"torchvision", "fast", "bare", "loader", "matmuls", "overhead", "floor"}
             for path, seconds in by_path.items():
                 assert positive_finite(seconds), (batch, name, path, seconds)
-            assert positive_finite(result["ratios"][batch][name]["fast/floor"])
+            ratio = result["ratios"][batch][name]
+            assert positive_finite(ratio["fast/floor"])
+            assert ratio["eager_bound/floor"] == pytest.approx(
+                (by_path["loader"] + by_path["matmuls"] + by_path["overhead"]) / by_path["floor"])
     assert positive_finite(result["best_sgemm_gflops"])
     assert result["setup"]["gemm_flops_per_epoch"] == 1_211_392 * result["setup"]["samples_per_epoch"]
 
@@ -43,4 +46,7 @@ def test_quick_benchmark_writes_every_path_batch_and_optimizer(tmp_path, mnist_r
         accuracy["torchvision_test_accuracy"] - accuracy["fast_test_accuracy"])
     assert 0.0 <= result["lesson_run"]["test_accuracy"] <= 100.0
     assert all(isinstance(t["met"], bool) for t in result["targets"])
+    floor_targets = [t for t in result["targets"] if t["target"].startswith("fast/floor")]
+    assert len(floor_targets) == 6  # 2 batch sizes x 3 optimizers
+    assert all(t["reachable_eagerly"] == (t["eager_bound"] <= t["limit"]) for t in floor_targets)
     assert "batch" in done.stdout and "fast/floor" in done.stdout  # the table is printed
