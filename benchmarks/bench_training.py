@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -44,9 +45,14 @@ DEFAULT_JSON = Path(__file__).resolve().parent.parent / "build" / "bench" / "ben
 
 
 def measure_epochs(workloads: list[Workload], rounds: int, sgemm_seconds: float, log) -> dict:
-    """Per round, every (batch, optimizer, path) epoch once, path order rotated; medians."""
+    """Per round, every (batch, optimizer, path) epoch once, in a seeded random order; medians.
+
+    The order changes every round so that no path always follows another (after a torchvision
+    epoch, say, whose garbage and cold caches would otherwise land on the same path each time).
+    """
     samples: dict = {}
     rates: dict = {}
+    shuffler = random.Random(SEED)
     for r in range(rounds):
         for w in workloads:
             for shape in gemm_shapes(w.batch):
@@ -54,8 +60,7 @@ def measure_epochs(workloads: list[Workload], rounds: int, sgemm_seconds: float,
             samples.setdefault((w.batch, "matmuls"), []).append(w.time_matmuls())
             samples.setdefault((w.batch, "loader"), []).append(w.time_loader())
             for name in OPTIMIZERS:
-                shift = r % len(TIMED_PATHS)
-                order = TIMED_PATHS[shift:] + TIMED_PATHS[:shift]
+                order = shuffler.sample(TIMED_PATHS, len(TIMED_PATHS))
                 for path in order:
                     samples.setdefault((w.batch, name, path), []).append(w.time(path, name))
                     log(f"round {r + 1}/{rounds} batch {w.batch} {name} {path}: "
