@@ -386,49 +386,49 @@ checks.EXERCISES.update(BONUS_EXERCISES)
 
 def sum_correct_preds(answer):
     """Check `sum_correct_preds(logits [B, C], y [B]) -> number of correct predictions`."""
-    return checks._check("sum_correct_preds", answer)
+    return checks.check_exercise("sum_correct_preds", answer)
 
 
 def mean_std(answer):
     """Check `mean_std(images uint8 [N, 28, 28]) -> (mean, std)` on the [0, 1] scale."""
-    return checks._check("mean_std", answer)
+    return checks.check_exercise("mean_std", answer)
 
 
 def dense_layer_bn(answer):
     """Check `dense_layer(in, out, activation, batch_norm=None | "before" | "after")`."""
-    return checks._check("dense_layer_bn", answer)
+    return checks.check_exercise("dense_layer_bn", answer)
 
 
 def init_weights(answer):
     """Check `init_weights(model, weight_fn, bias_fn) -> model`."""
-    return checks._check("init_weights", answer)
+    return checks.check_exercise("init_weights", answer)
 
 
 def l1(answer):
     """Check `l1(model, strength) -> strength * sum |p|` as a tensor with a gradient."""
-    return checks._check("l1", answer)
+    return checks.check_exercise("l1", answer)
 
 
 def grid(answer):
     """Check `grid(**options) -> list of settings`, every combination once."""
-    return checks._check("grid", answer)
+    return checks.check_exercise("grid", answer)
 
 
 def build_layers(answer):
     """Check `build_layers(input_size, sizes, output_size, activation) -> nn.Sequential`."""
-    return checks._check("build_layers", answer)
+    return checks.check_exercise("build_layers", answer)
 
 
 def regression_loss(answer):
     """Check `regression_loss(output [B, 1], y [B]) -> MSE` against the digits' values."""
-    return checks._check("regression_loss", answer)
+    return checks.check_exercise("regression_loss", answer)
 
 
 def predict_drawing(answer):
     """Check `predict_drawing(model, image) -> int`."""
-    return checks._check("predict_drawing", answer)
+    return checks.check_exercise("predict_drawing", answer)
 
 
 def shift_matrices(answer):
     """Check `shift_matrices(shift_px [B, 2]) -> [B, 2, 3]` for `F.affine_grid`."""
-    return checks._check("shift_matrices", answer)
+    return checks.check_exercise("shift_matrices", answer)

@@ -518,7 +518,7 @@ def diagnose(exercise: str, answer) -> Outcome:
     return Outcome(exercise, CORRECT, message)
 
 
-def _check(exercise: str, answer):
+def check_exercise(exercise: str, answer):
     """Print the verdict; return the learner's answer when correct, else the reference."""
     outcome = diagnose(exercise, answer)
     print(outcome)
@@ -532,32 +532,32 @@ def _check(exercise: str, answer):
 
 def dense_layer(answer):
     """Check `dense_layer(in_features, out_features, activation="relu")`."""
-    return _check("dense_layer", answer)
+    return check_exercise("dense_layer", answer)
 
 
 def fnn(answer):
     """Check the FNN class: constructor (layer sizes) and forward (logits)."""
-    return _check("fnn", answer)
+    return check_exercise("fnn", answer)
 
 
 def flatten(answer):
     """Check the flatten transform: one image [1, 28, 28] -> [784]."""
-    return _check("flatten", answer)
+    return check_exercise("flatten", answer)
 
 
 def train_epoch(answer):
     """Check `train_epoch(trainer) -> mean training loss per sample`."""
-    return _check("train_epoch", answer)
+    return check_exercise("train_epoch", answer)
 
 
 def validate_epoch(answer):
     """Check `validate_epoch(trainer) -> mean validation loss per sample`."""
-    return _check("validate_epoch", answer)
+    return check_exercise("validate_epoch", answer)
 
 
 def loss(answer):
     """Check `choose_loss() -> the loss module` for logits and class labels."""
-    return _check("loss", answer)
+    return check_exercise("loss", answer)
 
 
 def hint(exercise: str) -> None:
