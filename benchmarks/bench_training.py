@@ -1,9 +1,9 @@
 """Seconds per training epoch of the 784-256-256-10 FNN on this machine, path by path.
 
 One process, interleaved rounds, medians; the paths (torchvision, fast, bare, loader, matmuls,
-overhead, floor) are described in `training_paths.py`. Also: test accuracy of the torchvision and fast paths
-after the same epochs, lesson 03's 12-epoch run, DataLoader workers, thread count and
-torch.compile, and the speed targets met or not. Every timed epoch covers the same images: all
+overhead, floor) are described in `training_paths.py`. Also: test accuracy of the torchvision
+and fast paths after the same epochs, lesson 03's 12-epoch run, DataLoader workers, thread count
+and torch.compile, and the speed targets met or not. Every timed epoch covers the same images: all
 60,000 training images (validation_ratio=0), or the `--quick` subset. `--help` lists the options.
 """
 
@@ -85,7 +85,7 @@ def measure_epochs(workloads: list[Workload], rounds: int, sgemm_seconds: float,
 
 
 def ratios(seconds: dict) -> dict:
-    """Each path / fast path, fast path / floor and bare loop, and the eager bound / floor.
+    """Per batch and optimizer: each path / fast path, fast / floor, fast / bare, eager bound / floor.
 
     The eager bound (loader + matmuls + overhead) is what any eager loop over shuffled batches
     costs at least here: where it is over a fast/floor target, no such loop meets it on this machine.
