@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from .device import model_device
+
 
 class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite."""
@@ -75,7 +77,7 @@ class NetworkTrainer:
         callbacks: Iterable[Callable] = (),
         progress: bool = True,
     ):
-        self.device = torch.device(device) if device is not None else next(model.parameters()).device
+        self.device = torch.device(device) if device is not None else model_device(model)
         self.model = model.to(self.device)
         self.loss_fn = loss_fn
         self.optimizer = optimizer
