@@ -18,6 +18,7 @@ import seaborn as sns
 import torch
 from matplotlib.figure import Figure
 
+from .display import headless
 from .network_trainer import History
 
 if TYPE_CHECKING:
@@ -184,8 +185,6 @@ class LiveCurves:
 
     def __call__(self, trainer, history: History) -> None:
         from IPython import get_ipython
-
-        from .network_trainer import headless
 
         self.curves = TrainingCurves(history)
         shell = get_ipython()
