@@ -170,6 +170,12 @@ def read_checkpoint(path: Path | str, map_location="cpu") -> dict:
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
         raise CheckpointError(f"{path} has no valid state_dict (names -> tensors). Save the model again.")
+    numbers = sum(v.numel() for v in state.values())
+    if numbers > MAX_CONFIG_PARAMETERS:  # checked before anything reads them
+        raise CheckpointError(
+            f"{path} holds {numbers:,} numbers, more than any workshop model ({MAX_CONFIG_PARAMETERS:,}); "
+            f"refused. Load only checkpoints saved from workshop models."
+        )
     if "sha256" not in checkpoint:
         raise CheckpointError(
             f"{path} carries no digest of its weights, so a change cannot be ruled out. "

@@ -8,6 +8,7 @@ A drawing or a photo must go through the same steps before a model trained on MN
 from __future__ import annotations
 
 import io
+import os
 import warnings
 
 import numpy as np
@@ -44,6 +45,11 @@ def _as_array(image) -> np.ndarray:
     if isinstance(image, Image.Image):
         has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
         return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
+    if image is None or isinstance(image, (str, bytes, os.PathLike)):
+        raise PreprocessingError(
+            f"Expected an image (numpy array, torch tensor or PIL image), got {type(image).__name__}. "
+            f"For a file, use open_image(Path(name).read_bytes())."
+        )
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu().numpy()
     if not isinstance(image, np.ndarray):
@@ -53,6 +59,8 @@ def _as_array(image) -> np.ndarray:
             raise PreprocessingError(
                 f"Expected an image as a numpy array, a torch tensor or a PIL image, got {type(image)}."
             ) from err
+    if image.dtype.kind not in "buif":  # bool, unsigned, int, float
+        raise PreprocessingError(f"Expected real pixel values, got dtype {image.dtype}.")
     if image.ndim == 3 and image.shape[0] in (1, 3, 4) and image.shape[-1] not in (1, 3, 4):
         image = np.moveaxis(image, 0, -1)  # torch's [C, H, W] -> [H, W, C]
     if image.ndim == 1 and image.size == SIZE * SIZE:
