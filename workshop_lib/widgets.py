@@ -72,6 +72,8 @@ def select_indices(
     Confidence is the probability of the predicted class, so with `only_mistakes` the first
     images are the ones the model got wrong most confidently.
     """
+    for name, value in (("true_class", true_class), ("predicted_class", predicted_class)):
+        check_class(value, name, probs.shape[1])
     keep = torch.ones(len(labels), dtype=torch.bool)
     if only_mistakes:
         keep &= labels != preds
@@ -84,6 +86,16 @@ def select_indices(
         confidence = probs[indices, preds[indices]]
         indices = indices[torch.argsort(confidence, descending=True, stable=True)]
     return indices
+
+
+def check_class(value, name: str, num_classes: int) -> None:
+    """Raise a clear error unless `value` is None or a class number 0..num_classes-1."""
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be None or a whole number 0..{num_classes - 1}, got {value!r}.")
+    if not 0 <= value < num_classes:
+        raise ValueError(f"{name} must be None or a class in 0..{num_classes - 1}, got {value}.")
 
 
 def describe_selection(only_mistakes: bool, true_class: int | None, predicted_class: int | None) -> str:
@@ -100,7 +112,10 @@ def prediction_png(
     image, probs: torch.Tensor, label: int | None = None, picture=None, picture_title: str = "your picture"
 ) -> bytes:
     """PNG of [optional original picture] [the 28x28 input] [bar chart of the C probabilities]."""
-    pixels = np.asarray(image, dtype=np.float32).reshape(28, 28)
+    pixels = np.asarray(image, dtype=np.float32)
+    if pixels.size != 28 * 28:
+        raise ValueError(f"Expected a 28x28 image (784 pixels), got shape {pixels.shape}: use mnist_style.")
+    pixels = pixels.reshape(28, 28)
     probs = torch.as_tensor(probs).flatten()
     pred = int(probs.argmax())
     panels = 3 if picture is not None else 2
@@ -157,8 +172,7 @@ class PredictionBrowser(widgets.VBox):
         self.predictions = predictions_for(model, loader)
         n, num_classes = self.predictions.probs.shape
         for name, value in (("true_class", true_class), ("predicted_class", predicted_class)):
-            if value is not None and not 0 <= value < num_classes:
-                raise ValueError(f"{name} must be None or a class in 0..{num_classes - 1}, got {value}.")
+            check_class(value, name, num_classes)
         self.selection = torch.zeros(0, dtype=torch.long)
         self.position = 0
         self._busy = False  # True while the widget sets its own controls
@@ -280,6 +294,10 @@ def predict_digit(
     model: nn.Module, image, mean: float | None = None, std: float | None = None
 ) -> DigitPrediction:
     """Preprocess any digit picture the MNIST way and classify it; raises `BlankImageError`."""
+    if (mean is None) != (std is None):
+        raise ValueError("Give both mean and std (to normalize like the training data) or neither.")
+    if std is not None and not std > 0:
+        raise ValueError(f"std must be positive, e.g. the training data's 0.3081; got {std}.")
     pixels = mnist_style(image)  # [784] in [0, 1]
     x = pixels if mean is None else (pixels - mean) / std
     probs = _probabilities(model, x.unsqueeze(0))[0]
