@@ -6,9 +6,13 @@ a fresh scratch folder (pytest's tmp_path, also the working directory), never on
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import json
 import os
 import struct
+import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +22,7 @@ import nbformat
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 from torch import nn
 
 from workshop_lib import (
@@ -1009,3 +1013,160 @@ def test_case_names_are_unique_and_many():
     names = [c.name for c in CASES]
     assert len(set(names)) == len(names)
     print(f"{len(CASES)} bad inputs tested")
+
+
+# ---- nothing lost, nothing half-written, memory bounded ------------------------------------------------
+
+
+def test_a_killed_save_leaves_a_temporary_file_that_the_next_save_removes(tmp_path):
+    path = tmp_path / "m.pt"
+    NetworkUser(tiny()).save(path)
+    good = path.read_bytes()
+    killed = (
+        "import os, torch\n"
+        "from workshop_lib.fnn import FNN\nfrom workshop_lib.network_user import NetworkUser\n"
+        "def crash(obj, f):\n    f.write(b'half a checkpoint'); f.flush(); os._exit(9)\n"
+        "torch.save = crash\n"
+        f"NetworkUser(FNN(hidden1=8, hidden2=8)).save({str(path)!r})\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", killed], env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 9
+    assert path.read_bytes() == good  # the last good checkpoint is untouched
+    assert len(list(tmp_path.glob(".m.pt.*.tmp"))) == 1  # the kill left its temporary file
+    other = tmp_path / ".other.pt.1-x.tmp"  # another checkpoint's: not ours to delete
+    other.write_bytes(b"")
+    NetworkUser(tiny()).save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.pt.1-x.tmp", "m.pt"]
+    NetworkUser.load(path)
+
+
+def test_a_running_save_is_left_alone_and_an_old_one_is_cleaned(tmp_path):
+    running = tmp_path / f".m.pt.{os.getpid()}-live.tmp"  # this process is alive
+    stale = tmp_path / f".m.pt.{os.getpid()}-old.tmp"
+    running.write_bytes(b"")
+    stale.write_bytes(b"")
+    os.utime(stale, (0, 0))  # untouched for decades
+    NetworkUser(tiny()).save(tmp_path / "m.pt")
+    assert running.exists() and not stale.exists()
+
+
+def test_checkpoints_are_readable_as_the_umask_allows(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = NetworkUser(tiny()).save(tmp_path / "m.pt")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_saved_checkpoint_loads_back_exactly(tmp_path):
+    model = tiny()
+    loaded = NetworkUser.load(NetworkUser(model).save(tmp_path / "m.pt")).model
+    for (name, a), b in zip(model.state_dict().items(), loaded.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+
+
+def test_divergence_on_the_last_step_records_nothing_and_the_model_cannot_be_saved(tmp_path):
+    torch.manual_seed(0)
+    model = fnn.FNN(hidden1=8, hidden2=8)
+    trainer = NetworkTrainer(model, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=1e38),
+                             loader(X4, Y4), loader(X4, Y4), progress=False)
+    with pytest.raises(TrainingDivergedError, match="validation loss became nan after epoch 1"):
+        trainer.train(1)
+    assert trainer.history.val_loss == [] and trainer.history.train_loss == []
+    with pytest.raises(CheckpointError, match="NaN or infinite"):
+        NetworkUser(model).save(tmp_path / "m.pt")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_generator_exits_non_zero_and_writes_nothing_on_a_bad_marker(tmp_path, capsys):
+    solutions = solutions_with(tmp_path, markdown("### BEGIN SOLUTION\nthe answer\n### END SOLUTION"))
+    notebooks = tmp_path / "notebooks"
+    status = notebook_generator.main(["--solutions", str(solutions), "--notebooks", str(notebooks)])
+    assert status != 0
+    assert "99_lesson.ipynb, cell 1" in capsys.readouterr().err
+    assert not list(notebooks.glob("*.ipynb"))
+
+
+def test_a_marker_with_an_id_is_valid_in_markdown():
+    notebook_generator.check_markers(["<!-- BEGIN SOLUTION id=why-three-splits -->", "x",
+                                      "<!-- END SOLUTION -->"], "markdown", "nb, cell 2")
+
+
+def digit_picture() -> Image.Image:
+    """A dark "7" on light paper, 120x90."""
+    image = Image.new("L", (120, 90), 235)
+    ImageDraw.Draw(image).line([(40, 15), (80, 15), (55, 75)], fill=20, width=8)
+    return image
+
+
+def in_mode(mode: str) -> Image.Image:
+    gray = digit_picture()
+    values = np.asarray(gray)
+    if mode == "I;16":
+        return Image.fromarray(values.astype(np.uint16) * 257)  # 16-bit: the full 0..65535 range
+    if mode == "I":
+        return Image.fromarray(values.astype(np.int32) * 257)
+    if mode == "F":
+        return Image.fromarray(values.astype(np.float32) / 255)  # floats in 0..1
+    if mode == "alpha ink":  # black everywhere; only the alpha channel draws the digit
+        rgba = np.zeros((*values.shape, 4), dtype=np.uint8)
+        rgba[..., 3] = 255 - values
+        return Image.fromarray(rgba)
+    if mode == "1":
+        return gray.convert("1", dither=Image.Dither.NONE)  # a scanner's black and white
+    return gray.convert(mode)
+
+
+MODES = ["1", "L", "P", "RGB", "RGBA", "LA", "PA", "CMYK", "YCbCr", "I;16", "I", "F", "alpha ink"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_picture_mode_gives_the_same_digit(mode):
+    reference = preprocessing.mnist_style(digit_picture())
+    result = preprocessing.mnist_style(in_mode(mode))
+    similarity = torch.nn.functional.cosine_similarity(reference, result, dim=0).item()
+    assert similarity > 0.9, f"{mode}: cosine similarity {similarity:.3f} with the gray picture's digit"
+
+
+@pytest.mark.parametrize("mode,fmt", [("I;16", "PNG"), ("F", "TIFF"), ("CMYK", "JPEG"), ("P", "GIF"),
+                                      ("LA", "PNG"), ("1", "BMP")])
+def test_every_picture_mode_reads_from_file_bytes(mode, fmt):
+    data = png_bytes(in_mode(mode), format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    result = preprocessing.mnist_style(preprocessing.open_image(data))
+    reference = preprocessing.mnist_style(digit_picture())
+    assert torch.nn.functional.cosine_similarity(reference, result, dim=0).item() > 0.9
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "PNG"])
+def test_an_animated_picture_reads_its_first_frame(fmt):
+    blank = Image.new("L", (120, 90), 235)
+    frames = [digit_picture().convert("P"), blank.convert("P")] if fmt == "GIF" else [digit_picture(), blank]
+    data = png_bytes(frames[0], format=fmt, save_all=True, append_images=frames[1:], duration=100)
+    assert getattr(Image.open(io.BytesIO(data)), "n_frames", 1) == 2
+    result = preprocessing.mnist_style(preprocessing.open_image(data))
+    reference = preprocessing.mnist_style(digit_picture())
+    assert torch.nn.functional.cosine_similarity(reference, result, dim=0).item() > 0.9
+
+
+def test_a_big_upload_is_shrunk_while_decoding():
+    big = Image.new("L", (4000, 3000), 235)
+    ImageDraw.Draw(big).line([(1500, 750), (2250, 750), (1750, 2250)], fill=20, width=120)
+    image = preprocessing.open_image(png_bytes(big, format="JPEG"))
+    assert max(image.size) <= preprocessing.MAX_SIDE
+    assert image.size == (1024, 768)  # the aspect ratio is kept
+
+
+def test_a_48_megapixel_photo_upload_stays_within_300_mb(tmp_path):
+    """A fresh process uploads an 8000x6000 JPEG: its resident memory may grow by 300 MB at most."""
+    spec = importlib.util.spec_from_file_location("upload_memory", BENCHMARK)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = bench.measure(bench.photo(tmp_path / "photo.jpg", "RGB"))
+    print(json.dumps(result))
+    assert result["predicted"], result["message"]
+    assert result["rss_growth_mb"] < 300, result  # it was about 3,200 MB before pictures were shrunk
+
+
+BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "upload_memory.py"

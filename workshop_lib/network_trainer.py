@@ -98,6 +98,7 @@ class NetworkTrainer:
         if math.isfinite(loss):
             return
         lr = self.optimizer.param_groups[0]["lr"]
+        self.model.training_diverged = True  # NetworkUser.save refuses a model so marked
         where = f"training loss became {loss} in epoch {self.history.epochs + 1}, batch {batch}"
         if batch is None:  # the last step of the epoch left weights that give NaN/inf on the validation data
             where = f"validation loss became {loss} after epoch {self.history.epochs + 1}"

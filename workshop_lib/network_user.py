@@ -267,10 +267,11 @@ class NetworkUser:
         config = getattr(self.model, "config", None)
         state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
         broken = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
-        if broken:
+        if broken or getattr(self.model, "training_diverged", False):
+            what = (f"{', '.join(broken)} hold NaN or infinite values" if broken
+                    else "its training diverged (a NaN or infinite loss)")
             raise CheckpointError(
-                f"Not saved: {', '.join(broken)} hold NaN or infinite values (the training diverged). "
-                f"Lower the learning rate, train a fresh model and save that."
+                f"Not saved: {what}. Lower the learning rate, train a fresh model and save that."
             )
         digest = weights_digest(config, state)
         _atomic_save(
