@@ -59,6 +59,8 @@ def test_the_wheel_carries_the_mnist_files_and_their_credit(wheel):
     for name in [*MNIST_FILES, "README.md"]:
         assert f"workshop_lib/mnist/{name}" in names
     assert not [n for n in names if n.startswith(("tests/", "solutions/", "notebooks/", "data/"))]
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "workshop_lib").rglob("*.py")}
+    assert modules <= set(names), f"modules missing from the wheel: {sorted(modules - set(names))}"
 
 
 def test_the_sdist_carries_the_mnist_files_and_the_license(source, tmp_path):

@@ -165,11 +165,15 @@ def mnist_dataset(train: bool, root: Path | str | None = None, transform=None) -
     return MNIST(train, root, transform)
 
 
+def mean_std(images: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard deviation of all pixels of uint8 images `[N, 28, 28]`, scaled to [0, 1]."""
+    pixels = images.to(torch.float64, copy=True).div_(255)  # a copy: the input stays as it is
+    return pixels.mean().item(), pixels.std().item()
+
+
 @lru_cache(maxsize=4)
 def _mean_std(folder: Path) -> tuple[float, float]:
-    images, _ = _uint8_images(folder, True)
-    pixels = images.double().div_(255)
-    return pixels.mean().item(), pixels.std().item()
+    return mean_std(_uint8_images(folder, True)[0])
 
 
 def mnist_mean_std(root: Path | str | None = None) -> tuple[float, float]:
@@ -242,6 +246,11 @@ class DataLoaderFNN:
         )
         self.val_loader = DataLoader(Subset(pool, val_idx.tolist()), **kwargs)
         self.test_loader = DataLoader(Subset(test, test_idx.tolist()), **kwargs)
+        self.device = torch.device("cpu")  # where the batches live
+
+    def reseed(self, seed: int) -> None:
+        """Restart the training loader's shuffling from `seed`: the batch order of a fresh one."""
+        self.train_loader.generator.manual_seed(seed)
 
 
 class TensorBatchLoader:
@@ -261,6 +270,15 @@ class TensorBatchLoader:
 
     def __len__(self) -> int:
         return (len(self.labels) + self.batch_size - 1) // self.batch_size
+
+    @property
+    def device(self) -> torch.device:
+        """Where the batches live."""
+        return self.images.device
+
+    def reseed(self, seed: int) -> None:
+        """Restart the shuffling from `seed`: the batch order of a fresh loader with this seed."""
+        self.generator.manual_seed(seed)
 
     def __iter__(self):
         n = len(self.labels)
@@ -317,3 +335,8 @@ class FastDataLoaderFNN:
         self.train_loader = make(pool_x[train_idx], pool_y[train_idx], True, batch_transform)
         self.val_loader = make(pool_x[val_idx], pool_y[val_idx], False)
         self.test_loader = make(test_x[:n_test], test_y[:n_test], False)
+        self.device = torch.device(device)  # where the batches live
+
+    def reseed(self, seed: int) -> None:
+        """Restart the training loader's shuffling from `seed`: the batch order of a fresh one."""
+        self.train_loader.reseed(seed)
