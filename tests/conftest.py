@@ -5,22 +5,27 @@ from pathlib import Path
 import pytest
 import torch
 
-from workshop_lib.data import DATA_ROOT, ensure_mnist
+from workshop_lib.data import DATA_ROOT, MNIST_DIR_VARIABLE, ensure_mnist
 
 
 @pytest.fixture(scope="session")
 def mnist_root() -> Path:
-    """The project's verified MNIST folder."""
-    ensure_mnist(DATA_ROOT)
-    return DATA_ROOT
+    """The verified MNIST folder shipped inside the package."""
+    return ensure_mnist(DATA_ROOT)
+
+
+@pytest.fixture(autouse=True)
+def _packaged_mnist(monkeypatch):
+    """Tests read the package's MNIST files, whatever $WORKSHOP_MNIST_DIR says outside."""
+    monkeypatch.delenv(MNIST_DIR_VARIABLE, raising=False)
 
 
 @pytest.fixture
 def mnist_copy(tmp_path, mnist_root) -> Path:
-    """A private copy of the .gz files, free to damage."""
+    """A private copy of the .gz files, free to damage, laid out as torchvision downloads them."""
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for gz in (mnist_root / "MNIST" / "raw").glob("*.gz"):
+    for gz in mnist_root.glob("*.gz"):
         shutil.copy(gz, raw / gz.name)
     return tmp_path
 
