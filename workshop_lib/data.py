@@ -10,10 +10,13 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch.utils.data import DataLoader, Subset
-from torchvision import datasets, transforms
+
+if TYPE_CHECKING:
+    from torchvision import datasets
 
 DATA_ROOT = Path(__file__).resolve().parent.parent / "data"
 IMAGE_SIZE = 28 * 28
@@ -90,6 +93,8 @@ def _shown(path: Path) -> str:
 
 def _try_download(root: Path) -> bool:
     """torchvision's own download, for a machine that has the internet but lost the files."""
+    from torchvision import datasets  # here, not at the top: it takes a second to import
+
     try:
         datasets.MNIST(str(root), train=True, download=True)
         datasets.MNIST(str(root), train=False, download=True)
@@ -134,6 +139,8 @@ def ensure_mnist(root: Path | str = DATA_ROOT, allow_download: bool = True) -> P
 
 def mnist_dataset(train: bool, root: Path | str = DATA_ROOT, transform=None) -> datasets.MNIST:
     """The torchvision dataset over the verified files; never downloads by itself."""
+    from torchvision import datasets  # here, not at the top: it takes a second to import
+
     ensure_mnist(root)
     return datasets.MNIST(str(root), train=train, download=False, transform=transform)
 
@@ -196,6 +203,8 @@ class DataLoaderFNN:
         root: Path | str = DATA_ROOT,
         num_workers: int = 0,
     ):
+        from torchvision import transforms  # here, not at the top: it takes a second to import
+
         self.config = _Config(batch_size, validation_ratio, normalize, seed, subset_size, Path(root))
         steps = [transforms.ToTensor()]  # [1, 28, 28] float in [0, 1]
         if normalize:
