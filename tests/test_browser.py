@@ -1,6 +1,8 @@
 """The widgets in a real JupyterLab, driven through Chromium: they render, step, draw and predict.
 
-Screenshots go to build/screenshots/ (git-ignored).
+Screenshots go to build/screenshots/ (git-ignored). The test also measures how long each
+interaction takes from the learner's action to the new picture and text in the page (prints it and
+writes build/latency.json); a measurement, not a timed assertion.
 """
 
 import io
@@ -10,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -24,6 +27,7 @@ from playwright.sync_api import expect, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = Path(__file__).parent / "browser" / "widgets_demo.ipynb"
 SCREENSHOTS = ROOT / "build" / "screenshots"
+LATENCY_JSON = ROOT / "build" / "latency.json"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 KERNEL_READY = """() => {
@@ -163,6 +167,91 @@ def draw(page, canvas, points) -> None:
     page.mouse.up()
 
 
+# In the page: watch a widget until its text (`selector`) and its <img> both show something new.
+# Times are the page's own performance.now(), from `t0` (set just before the click is dispatched, or
+# by the capturing "mouseup" listener at the end of a stroke) to the mutation in the DOM; the picture
+# counts once its new src is decoded, ready to paint. A step that keeps the same image (the same
+# index in a new selection) counts as done with its text.
+WATCH = """([root, selector]) => {
+    const text = () => { const e = root.querySelector(selector); return e ? e.textContent : ""; };
+    const index = t => { const m = /image (\\d+)/.exec(t); return m ? m[1] : null; };
+    const picture = () => root.querySelector("img");
+    const beforeText = text(), beforeSrc = picture() ? picture().src : null;
+    const watch = {t0: null};
+    watch.done = new Promise(resolve => {
+        let tText = null, tImage = null, decoding = false;
+        const finish = () => {
+            if (tText === null || tImage === null || watch.t0 === null) return;
+            observer.disconnect();
+            clearTimeout(timer);
+            resolve({text: tText - watch.t0, all: Math.max(tText, tImage) - watch.t0});
+        };
+        const check = () => {
+            const now = performance.now(), shown = text(), img = picture();
+            if (tText === null && shown && shown !== beforeText) {
+                tText = now;
+                if (index(shown) !== null && index(shown) === index(beforeText)) tImage = tImage ?? now;
+            }
+            if (tImage === null && !decoding && img && img.src && img.src !== beforeSrc) {
+                decoding = true;
+                img.decode().catch(() => null).then(() => { tImage = performance.now(); finish(); });
+            }
+            finish();
+        };
+        const observer = new MutationObserver(check);
+        observer.observe(root, {subtree: true, childList: true, characterData: true, attributes: true});
+        const timer = setTimeout(() => { observer.disconnect(); resolve(null); }, 60000);
+    });
+    window.fnnWatch = watch;
+    window.addEventListener("mouseup", () => { watch.t0 = watch.t0 ?? performance.now(); },
+                            {capture: true, once: true});
+}"""
+CLICK = """([root, kind, option]) => {
+    const find = (css, words) => [...root.querySelectorAll(css)].find(e => e.textContent.includes(words));
+    window.fnnWatch.t0 = performance.now();
+    if (kind === "button") {
+        find("button", option).click();
+    } else if (kind === "checkbox") {
+        find(".widget-checkbox", option).querySelector("input").click();
+    } else {  // a dropdown: [its description, the option's position]
+        const select = find(".widget-dropdown", option[0]).querySelector("select");
+        select.selectedIndex = option[1];
+        select.dispatchEvent(new Event("change", {bubbles: true}));
+    }
+}"""
+
+
+def timed(page, root, selector: str, act) -> dict:
+    """Milliseconds from an action to its new text (`text`) and to text and picture both (`all`)."""
+    page.evaluate(WATCH, [root, selector])
+    act()
+    result = page.evaluate("() => window.fnnWatch.done")
+    assert result is not None, f"the widget did not update within 60 s ({selector})"
+    page.wait_for_timeout(150)  # let the kernel go idle: each step is timed on its own
+    return result
+
+
+def summary(samples: list[dict]) -> dict:
+    """Median and max, in ms, of the text-only and the whole-update times."""
+    out = {"n": len(samples)}
+    for key in ("text", "all"):
+        values = [sample[key] for sample in samples]
+        out[key] = {"median_ms": round(statistics.median(values), 1), "max_ms": round(max(values), 1),
+                    "samples_ms": [round(v, 1) for v in values]}
+    return out
+
+
+def report_latency(latency: dict) -> None:
+    """Print the latencies against the 100 ms goal and write them to build/latency.json."""
+    print("\nclick-to-update latency in JupyterLab (ms; text = label only, all = label and picture):")
+    for name, stats in latency.items():
+        print(f"  {name:<34} n={stats['n']:>2}  text median {stats['text']['median_ms']:6.1f} "
+              f"max {stats['text']['max_ms']:6.1f}   all median {stats['all']['median_ms']:6.1f} "
+              f"max {stats['all']['max_ms']:6.1f}   (goal: median <= 100)")
+    LATENCY_JSON.parent.mkdir(parents=True, exist_ok=True)
+    LATENCY_JSON.write_text(json.dumps(latency, indent=2) + "\n")
+
+
 @pytest.fixture
 def black_on_white_seven(tmp_path) -> Path:
     """A gray-on-white "7" on a non-square RGB picture, as a phone photo of paper might be."""
@@ -214,6 +303,18 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
             settled(picture, before)
             widget.screenshot(path=SCREENSHOTS / "prediction_browser_only_mistakes.png")
 
+            # Latency: "next", the "only mistakes" filter and the true-class filter, step by step.
+            latency = {}
+            root = widget.element_handle()
+            click = lambda kind, option: lambda: page.evaluate(CLICK, [root, kind, option])  # noqa: E731
+            latency["browser: next"] = summary(
+                [timed(page, root, ".fnn-shown", click("button", "next")) for _ in range(20)])
+            latency["browser: only-mistakes filter"] = summary(
+                [timed(page, root, ".fnn-shown", click("checkbox", "only mistakes")) for _ in range(10)])
+            latency["browser: true-class filter"] = summary(
+                [timed(page, root, ".fnn-shown", click("dropdown", ["true class", 1 + c % 10]))
+                 for c in range(10)])
+
             # The canvas: draw a "7" with the mouse, press predict.
             digit = page.locator(".fnn-digit-canvas").first
             digit.scroll_into_view_if_needed()
@@ -235,6 +336,18 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
             expect(digit).to_contain_text("Draw a digit with the mouse")
             digit.get_by_role("button", name="predict").click()
             expect(digit).to_contain_text("The canvas is empty")
+
+            # Latency: the end of a stroke (mouse up) to the new prediction, on a cleared canvas each time.
+            samples = []
+            for i in range(8):
+                digit.get_by_role("button", name="clear").click()
+                expect(digit).to_contain_text("Draw a digit with the mouse")
+                shift = 0.02 * (i + 1)  # a different drawing each time, so each result is a new picture
+                stroke = [(0.25 + shift, 0.2), (0.75, 0.2 + shift), (0.45 - shift, 0.85)]
+                samples.append(timed(page, digit.element_handle(), ".fnn-digit-prediction",
+                                     lambda: draw(page, canvas, stroke)))  # noqa: B023
+            latency["canvas: stroke -> prediction"] = summary(samples)
+            report_latency(latency)
 
             # Training curves and the confusion matrix: one picture each, the cell on (4, 9) browsable.
             cells = page.locator(".jp-Notebook .jp-CodeCell")
