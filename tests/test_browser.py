@@ -7,16 +7,11 @@ writes build/latency.json); a measurement, not a timed assertion.
 
 import io
 import json
-import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -24,29 +19,15 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect, sync_playwright
 
+from workshop_lib.lab_server import CHROMIUM_ARGS, KERNEL_READY, RUN_ALL, find_chromium, private_lab
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = Path(__file__).parent / "browser" / "widgets_demo.ipynb"
 SCREENSHOTS = ROOT / "build" / "screenshots"
 LATENCY_JSON = ROOT / "build" / "latency.json"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-KERNEL_READY = """() => {
-    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-    const kernel = panel && panel.sessionContext && panel.sessionContext.session
-        && panel.sessionContext.session.kernel;
-    return kernel && kernel.connectionStatus === "connected" && kernel.status === "idle";
-}"""
 SHOWN = re.compile(r"image (\d+) \((\d+) of (\d+)\): true (\d+), predicted (\d+)")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def find_chromium() -> str | None:
-    for candidate in ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(candidate)
-        if path:
-            return path
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -62,77 +43,11 @@ def chromium() -> str:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_server(url: str, server: subprocess.Popen, log: Path, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"JupyterLab did not answer within {seconds} s:\n{log.read_text()[-3000:]}")
-
-
-def stop(server: subprocess.Popen) -> None:
-    """SIGTERM (the server shuts its kernels down), then SIGKILL the whole process group."""
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(server.pid, signal.SIGKILL)  # kernels left behind, if any
-    except ProcessLookupError:
-        pass
-    server.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
-    """A private JupyterLab on 127.0.0.1: own root, settings and token; always shut down."""
-    home = tmp_path_factory.mktemp("lab")
-    notebooks = home / "notebooks"
-    notebooks.mkdir()
-    shutil.copy(NOTEBOOK, notebooks / NOTEBOOK.name)
-    settings = home / "settings" / "@jupyterlab"
-    for plugin, values in (
-        ("apputils-extension/notification", {"fetchNews": "false", "checkForUpdates": False}),  # no pop-ups
-        ("notebook-extension/tracker", {"autoStartDefaultKernel": True}),  # no "Select Kernel" dialog
-    ):
-        path = settings / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    token, port = os.urandom(16).hex(), free_port()
-    env = {k: v for k, v in os.environ.items() if k != "WORKSHOP_HEADLESS"}  # a live front end
-    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"), IPYTHONDIR=str(home / "ipython"))
-    log = home / "server.log"
-    command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={notebooks}", f"--LabApp.user_settings_dir={home / 'settings'}",
-        f"--LabApp.workspaces_dir={home / 'workspaces'}", "--LabApp.expose_app_in_browser=True",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
-    with open(log, "w") as out:
-        server = subprocess.Popen(command, cwd=notebooks, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)  # its own process group, kernels included
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for_server(f"{base}/api/status?token={token}", server, log)
-        yield f"{base}/lab/tree/{NOTEBOOK.name}?token={token}"
-    finally:
-        stop(server)
+    """A private JupyterLab serving the demo notebook; always shut down."""
+    with private_lab(NOTEBOOK, tmp_path_factory.mktemp("lab")) as url:
+        yield url
 
 
 def shown(widget) -> tuple[int, int, int, int]:
@@ -276,7 +191,7 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
             expect.set_options(timeout=60_000)  # the kernel answers slowly on a busy machine; 5 s by default
             page.goto(jupyterlab)
             page.wait_for_function(KERNEL_READY, polling=250)  # run-all before that pops up a kernel dialog
-            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+            page.evaluate(RUN_ALL)
 
             # The prediction browser: a rendered widget, not an error and not a text repr.
             widget = page.locator(".fnn-prediction-browser").first

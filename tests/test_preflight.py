@@ -26,7 +26,7 @@ def last_line(out: str) -> re.Match:
 
 def test_preflight_passes_on_a_ready_machine_and_ends_with_one_line(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # the widget notebook is written into the current folder
-    assert preflight.main([]) == 0
+    assert preflight.main(["--no-render"]) == 0
     out = capsys.readouterr().out
     assert "[FAIL]" not in out and "ready for the workshop" in out
     line = last_line(out)
@@ -97,8 +97,20 @@ def test_the_lesson03_estimate_counts_the_epochs_lesson_03_trains():
 
 
 def test_preflight_runs_as_a_plain_script(tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / "workshop_lib" / "preflight.py"), "--skip-training"],
+    script = [sys.executable, str(ROOT / "workshop_lib" / "preflight.py"), "--skip-training", "--no-render"]
+    result = subprocess.run(script,
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     line = last_line(result.stdout)
     assert line["verdict"] == "OK" and line["epoch"] == "skipped" and line["lesson03"] == "?"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_preflight_sees_a_widget_render_in_jupyterlab(tmp_path):
+    if preflight.can_render() is None:
+        pytest.skip("needs Playwright and Chromium (`make browser`)")
+    facts: dict = {}
+    said = preflight.check_widgets(facts, folder=tmp_path)
+    assert facts["widgets"] == "rendered" and "rendered in JupyterLab" in said

@@ -3,8 +3,10 @@
     python -m workshop_lib.preflight          (in the workshop's environment)
     python workshop_lib/preflight.py          (works on any Python, even before the install)
 
-It checks Python, the packages, free disk and memory, the MNIST files, the widgets' front end, and
-times one training epoch to say how long lesson 03 will take here. Every fix is a plain command
+It checks Python, the packages, free disk and memory, the MNIST files, the widgets' front end (it
+shows one in JupyterLab in headless Chromium where Playwright and Chromium are installed, and
+writes a one-cell notebook to open by hand everywhere), and times one training epoch to say how long
+lesson 03 will take here. Every fix is a plain command
 (no `make`, Windows included). The last line sums it all up, to paste into the workshop's form.
 Only the standard library is imported at the top, so that it runs (and says what is wrong) anywhere.
 """
@@ -15,9 +17,11 @@ import argparse
 import importlib
 import importlib.metadata as md
 import json
+import os
 import shutil
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 MIN_PYTHON = (3, 10)
@@ -204,7 +208,40 @@ def widget_notebook() -> dict:
     }
 
 
-def check_widgets(facts: dict, folder: Path | None = None) -> str:
+def render_in_browser(notebook: Path, chromium: str, seconds: float = 120) -> None:
+    """Run `notebook` in a private JupyterLab in headless Chromium; raises unless its widgets show."""
+    from playwright.sync_api import sync_playwright
+
+    lab = _lib("lab_server")
+    with lab.private_lab(notebook) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=lab.CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(seconds * 1000)
+            page.goto(url)
+            page.wait_for_function(lab.KERNEL_READY, polling=250)
+            page.evaluate(lab.RUN_ALL)
+            try:
+                for css in (".preflight-ok", ".widget-slider", ".jp-OutputArea canvas"):
+                    page.locator(css).first.wait_for(state="visible")
+            except Exception:
+                output = page.locator(".jp-OutputArea").last.inner_text()[-300:]
+                raise Problem(f"the widgets did not show in JupyterLab within {seconds:.0f} s; the cell's "
+                              f"output was: {output!r}", FIX_WIDGETS) from None
+        finally:
+            browser.close()
+
+
+def can_render() -> str | None:
+    """Chromium's path when this machine can show a widget to itself (Playwright, POSIX), else None."""
+    try:
+        importlib.import_module("playwright.sync_api")
+    except ImportError:
+        return None
+    return _lib("lab_server").find_chromium() if os.name == "posix" else None
+
+
+def check_widgets(facts: dict, folder: Path | None = None, render: bool = True) -> str:
     try:
         import ipycanvas  # noqa: F401
         import ipywidgets
@@ -223,11 +260,17 @@ def check_widgets(facts: dict, folder: Path | None = None) -> str:
     folder = Path.cwd() if folder is None else folder
     notebook = folder / WIDGET_NOTEBOOK
     notebook.write_text(json.dumps(widget_notebook(), indent=1) + "\n")
+    installed = f"ipywidgets {ipywidgets.__version__} and ipycanvas with their JupyterLab extensions"
+    chromium = can_render() if render else None
+    if chromium:
+        facts["widgets"] = "render-failed"
+        render_in_browser(notebook, chromium)
+        facts["widgets"] = "rendered"
+        return f"{installed}; a slider and a canvas rendered in JupyterLab in headless Chromium ({chromium})"
     facts["widgets"] = "installed"
     return (
-        f"ipywidgets {ipywidgets.__version__} and ipycanvas with their JupyterLab extensions. To see one "
-        f"render: start JupyterLab (`python -m jupyterlab`), open {notebook} and run its cell; you should "
-        f"see \"Widgets work.\", a slider and a green square"
+        f"{installed}. To see one render: start JupyterLab (`python -m jupyterlab`), open {notebook} "
+        f"and run its cell; you should see \"Widgets work.\", a slider and a green square"
     )
 
 
@@ -294,8 +337,12 @@ def main(argv: list[str] | None = None, checks=None) -> int:
     parser = argparse.ArgumentParser(description="Check that this machine is ready for the workshop.")
     parser.add_argument("--skip-training", action="store_true",
                         help="do not time a training epoch (no estimate for lesson 03)")
+    parser.add_argument("--no-render", action="store_true",
+                        help="do not open JupyterLab in headless Chromium to see a widget render")
     args = parser.parse_args(argv)
     checks = CHECKS if checks is None else checks
+    checks = [(name, partial(check_widgets, render=not args.no_render) if check is check_widgets else check)
+              for name, check in checks]
     facts: dict = {"python": ".".join(map(str, sys.version_info[:3])), "torch": _installed("torch")}
     failed: list[str] = []
     fixes: list[str] = []
