@@ -772,8 +772,8 @@ CASES = [
         ("[b, c] logits",),
     ),
     Case(
-        "prediction picture 10x10",
-        lambda t: widgets.prediction_png(np.zeros((10, 10)), torch.rand(10)),
+        "digit picture 10x10",
+        lambda t: widgets.digit_png(np.zeros((10, 10))),
         ValueError,
         ("784",),
     ),
