@@ -601,3 +601,14 @@ def test_the_device_check_catches_an_input_left_on_the_cpu():
 
 def test_the_device_check_passes_an_input_moved_to_the_models_device():
     assert diagnose("predict_drawing", predict_drawing_on_the_models_device).status == CORRECT
+
+
+def test_an_answer_whose_saved_form_fails_is_not_saved_and_the_learner_is_told(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WORKSHOP_ANSWERS_DIR", str(tmp_path))
+    namespace = {"__name__": "__main__", "check": check, "shape": torch.Size([784])}  # not a literal
+    run_cell(namespace, "def flatten(image):\n    return image.reshape(shape)\n", "uses_a_global")
+    run_cell(namespace, "flatten = check.flatten(flatten)", "check_it")
+    out = capsys.readouterr().out
+    assert "Correct [flatten]" in out and "Not saved for later lessons" in out and "shape" in out
+    assert not (tmp_path / "flatten.py").exists()
+    assert check.mine("flatten") is torch.flatten
