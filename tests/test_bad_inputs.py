@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image, ImageDraw
@@ -28,12 +29,15 @@ from torch import nn
 from workshop_lib import (
     augmentation,
     data,
+    device,
     drawings,
     fnn,
     hyperparameters,
     initialization,
     layers,
+    network_user,
     notebook_generator,
+    optim,
     plots,
     preprocessing,
     regression,
@@ -448,6 +452,96 @@ CASES = [
         lambda t: NetworkUser.load(_plain_state_dict(t)),
         CheckpointError,
         ("not a fnn workshop checkpoint", CHECKPOINT_FORMAT),
+    ),
+    Case(
+        "save where no folder can be made",
+        lambda t: NetworkUser(tiny()).save("/proc/fnn-workshop/m.pt"),
+        CheckpointError,
+        ("cannot write", "folder you can write"),
+    ),
+    Case(
+        "load onto an unknown device",
+        lambda t: NetworkUser.load(saved(t), device="gpu0"),
+        ValueError,
+        ("unknown device", "cpu"),
+    ),
+    Case(
+        "confusion matrix with class 10 of 10",
+        lambda t: network_user.confusion_matrix(Y4, torch.tensor([0, 1, 2, 10]), 10),
+        ValueError,
+        ("y_pred", "0..9"),
+    ),
+    Case(
+        "confusion matrix, 3 predictions for 4 labels",
+        lambda t: network_user.confusion_matrix(Y4, Y4[:3], 10),
+        ValueError,
+        ("one per image",),
+    ),
+    Case(
+        "split of no images",
+        lambda t: data.split_indices(0, 0.1, 0),
+        ValueError,
+        ("n", "at least 1"),
+    ),
+    Case(
+        "unknown device name",
+        lambda t: device.select_device("gpu"),
+        ValueError,
+        ("unknown device", "cuda"),
+    ),
+    Case(
+        "set_seed with text",
+        lambda t: device.set_seed("zero"),
+        ValueError,
+        ("seed", "whole number"),
+    ),
+    Case(
+        "negative seed",
+        lambda t: device.set_seed(-1),
+        ValueError,
+        ("seed",),
+    ),
+    Case(
+        "Adam of no parameters",
+        lambda t: optim.make_adam([]),
+        ValueError,
+        ("no parameters",),
+    ),
+    Case(
+        "normal init with a negative std",
+        lambda t: initialization.initializer("normal(-1)"),
+        ValueError,
+        ("unknown initialisation scheme", "normal(0.01)"),
+    ),
+    Case(
+        "activation as a list",
+        lambda t: fnn.make_activation(["relu"]),
+        ValueError,
+        ("unknown activation",),
+    ),
+    Case(
+        "layer dict with an unknown key",
+        lambda t: layers.DeepFNN([{"size": 8, "dropout": 0.5}]),
+        ValueError,
+        ("layer dict", "size"),
+    ),
+    Case(
+        "train a setting on no data",
+        lambda t: hyperparameters.train_setting({}, None, 1),
+        TypeError,
+        ("fastdataloaderfnn",),
+    ),
+    Case(
+        "train a setting for 0 epochs",
+        lambda t: hyperparameters.train_setting({}, _Loaders(), 0),
+        ValueError,
+        ("epochs",),
+    ),
+    Case(
+        "plot a grid by an unknown column",
+        lambda t: hyperparameters.plot_grid(pd.DataFrame({"neurons": [8]}), x="layers"),
+        ValueError,
+        ("no column", "neurons"),
     ),
     Case(
         "save onto a folder",
@@ -985,6 +1079,10 @@ class NoParamsButWrongShape(nn.Module):
 
     def forward(self, x):
         return x.view(len(x), 1, 28, 28) * self.w
+
+
+class _Loaders:
+    train_loader = val_loader = test_loader = ()
 
 
 def _plain_state_dict(tmp: Path) -> Path:

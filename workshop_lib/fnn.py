@@ -23,7 +23,7 @@ def make_activation(name: str | None) -> nn.Module | None:
         return None
     try:
         return ACTIVATIONS[name]()
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable name, e.g. a list
         raise ValueError(
             f"Unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} or None."
         ) from None

@@ -99,6 +99,10 @@ def train_setting(
     settings: dict, data, epochs: int, seed: int = 0, device=None, callbacks=(), test: bool = False
 ) -> Run:
     """Train one setting from the same seed (weights and batch order), so runs differ only by it."""
+    if not all(hasattr(data, name) for name in ("train_loader", "val_loader")):
+        raise TypeError(f"data must be loaders such as FastDataLoaderFNN(...), got {type(data).__name__}.")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
     set_seed(seed)
     if hasattr(data.train_loader, "generator"):  # the fast loader: same batch order for every run
         data.train_loader.generator.manual_seed(seed)
@@ -160,6 +164,9 @@ def plot_runs(runs: Iterable[Run], title: str = "") -> Figure:
 
 def plot_grid(table: pd.DataFrame, x: str, hue: str | None = None, y: str = "val_accuracy") -> Figure:
     """One hyperparameter on the x axis, optionally one line per value of another."""
+    missing = [c for c in (x, hue, y) if c is not None and c not in table.columns]
+    if missing:
+        raise ValueError(f"The table has no column {missing}; its columns: {list(table.columns)}.")
     fig, ax = plt.subplots(figsize=(6, 3.8))
     groups = table.groupby(hue) if hue else [("all", table)]
     for value, part in groups:

@@ -31,6 +31,9 @@ def as_layer(
     if isinstance(spec, Layer):
         return spec
     if isinstance(spec, dict):
+        unknown = sorted(set(spec) - {"size", "activation", "batch_norm"})
+        if unknown or "size" not in spec:
+            raise ValueError(f"A layer dict has 'size', optionally 'activation', 'batch_norm'; got {spec!r}.")
         return Layer(**spec)
     if isinstance(spec, int) and not isinstance(spec, bool):
         return Layer(spec, activation, batch_norm)

@@ -39,6 +39,12 @@ class Evaluation:
 
 def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int) -> torch.Tensor:
     """`[C, C]` counts: entry (i, j) is how many of true class i were predicted as j."""
+    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
+        if len(values) and (values.min() < 0 or values.max() >= num_classes):
+            raise ValueError(f"{name} holds classes from {int(values.min())} to {int(values.max())}, "
+                             f"outside 0..{num_classes - 1}. Check num_classes.")
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"{len(y_true)} true labels but {len(y_pred)} predictions: give one per image.")
     flat = y_true.long() * num_classes + y_pred.long()
     return torch.bincount(flat, minlength=num_classes * num_classes).view(num_classes, num_classes)
 
@@ -236,7 +242,10 @@ class NetworkUser:
             raise TypeError(f"NetworkUser wraps a torch nn.Module (e.g. FNN()), got {type(model).__name__}.")
         if next(model.parameters(), None) is None:
             raise ValueError(f"{type(model).__name__} has no parameters: there is nothing to save or use.")
-        self.device = torch.device(device) if device is not None else next(model.parameters()).device
+        try:
+            self.device = torch.device(device) if device is not None else next(model.parameters()).device
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"Unknown device {device!r}: use 'cpu', 'cuda' or select_device().") from err
         self.model = model.to(self.device)
 
     def save(self, path: Path | str) -> Path:
