@@ -13,6 +13,7 @@ import os
 import struct
 import subprocess
 import sys
+import tracemalloc
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1264,3 +1265,19 @@ def test_a_48_megapixel_photo_upload_stays_within_300_mb(tmp_path):
 
 
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "upload_memory.py"
+
+
+def test_a_big_pil_picture_is_shrunk_before_any_float_array_is_made():
+    big = Image.new("RGB", (4000, 3000), (235, 230, 220))  # 12 megapixels: 288 MB as float64 RGB
+    ImageDraw.Draw(big).line([(1500, 750), (2250, 750), (1750, 2250)], fill=(20, 20, 40), width=120)
+    tracemalloc.start()
+    try:
+        result = preprocessing.mnist_style(big)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"mnist_style of a 4000x3000 RGB picture: tracemalloc peak {peak / 2**20:.0f} MB")
+    assert peak < 100 * 2**20
+    small = big.resize((400, 300), Image.Resampling.BOX)
+    reference = preprocessing.mnist_style(small)
+    assert torch.nn.functional.cosine_similarity(reference, result, dim=0).item() > 0.95
