@@ -109,6 +109,10 @@ def flip_one_weight(checkpoint: dict) -> None:
     checkpoint["state_dict"]["layers.0.0.weight"][0, 0] += 1e-3
 
 
+def other_config(checkpoint: dict) -> None:
+    checkpoint["config"].update(hidden1=512)
+
+
 def absurd_config(checkpoint: dict) -> None:
     checkpoint["config"].update(hidden1=400_000, hidden2=1000)  # ~ 400 million parameters
 
@@ -400,6 +404,12 @@ CASES = [
         "absurd config, digest recomputed",
         lambda t: NetworkUser.load(rewritten(t, absurd_config, keep_digest=False)),
         CheckpointError,
+        ("config", "parameters", "use fewer neurons"),
+    ),
+    Case(
+        "config of another size, digest recomputed",
+        lambda t: NetworkUser.load(rewritten(t, other_config, keep_digest=False)),
+        CheckpointError,
         ("does not match its weights", "layers.0.0.weight"),
     ),
     Case(
@@ -637,6 +647,18 @@ CASES = [
         ("epochs",),
     ),
     # -- models and layers --------------------------------------------------------------------------------
+    Case(
+        "FNN of a million neurons",
+        lambda t: fnn.FNN(hidden1=1_000_000),
+        ValueError,
+        ("parameters", "fewer neurons"),
+    ),
+    Case(
+        "DeepFNN of ten 4096-neuron layers",
+        lambda t: layers.DeepFNN([4096] * 10),
+        ValueError,
+        ("parameters", "fewer neurons"),
+    ),
     Case("negative layer size", lambda t: fnn.FNN(hidden1=-5), ValueError, ("hidden1", "positive")),
     Case(
         "layer size as text", lambda t: fnn.dense_layer("784", 10), TypeError, ("in_features", "whole number")
@@ -1165,8 +1187,14 @@ def test_a_saved_checkpoint_loads_back_exactly(tmp_path):
 def test_divergence_on_the_last_step_records_nothing_and_the_model_cannot_be_saved(tmp_path):
     torch.manual_seed(0)
     model = fnn.FNN(hidden1=8, hidden2=8)
-    trainer = NetworkTrainer(model, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=1e38),
-                             loader(X4, Y4), loader(X4, Y4), progress=False)
+    trainer = NetworkTrainer(
+        model,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=1e38),
+        loader(X4, Y4),
+        loader(X4, Y4),
+        progress=False,
+    )
     with pytest.raises(TrainingDivergedError, match="validation loss became nan after epoch 1"):
         trainer.train(1)
     assert trainer.history.val_loss == [] and trainer.history.train_loss == []
@@ -1185,8 +1213,11 @@ def test_the_generator_exits_non_zero_and_writes_nothing_on_a_bad_marker(tmp_pat
 
 
 def test_a_marker_with_an_id_is_valid_in_markdown():
-    notebook_generator.check_markers(["<!-- BEGIN SOLUTION id=why-three-splits -->", "x",
-                                      "<!-- END SOLUTION -->"], "markdown", "nb, cell 2")
+    notebook_generator.check_markers(
+        ["<!-- BEGIN SOLUTION id=why-three-splits -->", "x", "<!-- END SOLUTION -->"],
+        "markdown",
+        "nb, cell 2",
+    )
 
 
 def digit_picture() -> Image.Image:
@@ -1225,8 +1256,9 @@ def test_every_picture_mode_gives_the_same_digit(mode):
     assert similarity > 0.9, f"{mode}: cosine similarity {similarity:.3f} with the gray picture's digit"
 
 
-@pytest.mark.parametrize("mode,fmt", [("I;16", "PNG"), ("F", "TIFF"), ("CMYK", "JPEG"), ("P", "GIF"),
-                                      ("LA", "PNG"), ("1", "BMP")])
+@pytest.mark.parametrize(
+    "mode,fmt", [("I;16", "PNG"), ("F", "TIFF"), ("CMYK", "JPEG"), ("P", "GIF"), ("LA", "PNG"), ("1", "BMP")]
+)
 def test_every_picture_mode_reads_from_file_bytes(mode, fmt):
     data = png_bytes(in_mode(mode), format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
     result = preprocessing.mnist_style(preprocessing.open_image(data))

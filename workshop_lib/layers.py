@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .fnn import check_flat_input, check_size, dense_layer, register_architecture
+from .fnn import check_flat_input, check_parameter_budget, check_size, dense_layer, register_architecture
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,7 @@ class DeepFNN(nn.Module):
         check_size(output_size, "output_size")
         factory = LayerFactory(activation, batch_norm)
         hidden = factory.layers(layers)
+        check_parameter_budget([input_size, *(layer.size for layer in hidden), output_size])
         self.config = {  # JSON-able, so NetworkUser.load can rebuild the model
             "architecture": "DeepFNN",
             "layers": [asdict(layer) for layer in hidden],

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .fnn import MAX_PARAMETERS as MAX_CONFIG_PARAMETERS
 from .fnn import build_from_config
 from .network_trainer import loss_failure
 
@@ -50,7 +51,6 @@ def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: in
 
 
 STALE_TMP_SECONDS = 3600  # a temporary file untouched this long belongs to no running save
-MAX_CONFIG_PARAMETERS = 50_000_000  # more than any workshop model; a config beyond is refused
 
 
 def _umask() -> int:
