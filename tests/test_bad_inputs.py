@@ -858,6 +858,12 @@ CASES = [
     ),
     # -- widgets' plain functions ---------------------------------------------------------------------------
     Case(
+        "browse labels 0..10",
+        lambda t: widgets.PredictionBrowser(tiny(), loader(X4, torch.tensor([0, 1, 2, 10]))),
+        ValueError,
+        ("labels run from 0 to 10", "0..9"),
+    ),
+    Case(
         "browse an empty loader", lambda t: widgets.predictions_for(tiny(), []), ValueError, ("no batches",)
     ),
     Case(
