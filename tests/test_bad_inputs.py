@@ -61,6 +61,14 @@ class Case:
 # ---- helpers that build bad inputs in the scratch folder -------------------------------------------
 
 
+def sparse_file(path: Path, size: int) -> Path:
+    """A file of `size` bytes that takes no disk space: a zip header, then a hole."""
+    with open(path, "wb") as f:
+        f.write(b"PK\x03\x04")
+        f.truncate(size)
+    return path
+
+
 def tiny() -> fnn.FNN:
     torch.manual_seed(0)
     return fnn.FNN(hidden1=8, hidden2=8)
@@ -858,6 +866,12 @@ CASES = [
     ),
     # -- widgets' plain functions ---------------------------------------------------------------------------
     Case(
+        "a 300 MB checkpoint (sparse file)",
+        lambda t: NetworkUser.load(sparse_file(t / "huge.pt", 300 * 2**20)),
+        CheckpointError,
+        ("larger than any workshop model", "refused unread"),
+    ),
+    Case(
         "browse labels 0..10",
         lambda t: widgets.PredictionBrowser(tiny(), loader(X4, torch.tensor([0, 1, 2, 10]))),
         ValueError,
@@ -1174,13 +1188,14 @@ def test_a_running_save_is_left_alone_and_an_old_one_is_cleaned(tmp_path):
     assert running.exists() and not stale.exists()
 
 
-def test_checkpoints_are_readable_as_the_umask_allows(tmp_path):
-    old = os.umask(0o022)
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_checkpoints_are_created_with_the_mode_the_umask_allows(tmp_path, umask, mode):
+    old = os.umask(umask)
     try:
         path = NetworkUser(tiny()).save(tmp_path / "m.pt")
     finally:
         os.umask(old)
-    assert path.stat().st_mode & 0o777 == 0o644
+    assert path.stat().st_mode & 0o777 == mode
 
 
 def test_a_saved_checkpoint_loads_back_exactly(tmp_path):

@@ -54,6 +54,13 @@ STALE_TMP_SECONDS = 3600  # a temporary file untouched this long belongs to no r
 
 
 def _umask() -> int:
+    """The process's umask; read from /proc where possible, since setting it races with other threads."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -144,6 +151,11 @@ def read_checkpoint(path: Path | str, map_location="cpu") -> dict:
         raise CheckpointError(f"{path} is a folder, not a checkpoint file. Give the path of a .pt file.")
     if not path.exists():
         raise FileNotFoundError(f"No checkpoint at {path}. Save one first with NetworkUser.save.")
+    if path.stat().st_size > 4 * MAX_CONFIG_PARAMETERS + 2**24:  # float32 weights of the largest model
+        raise CheckpointError(
+            f"{path} is {path.stat().st_size / 2**20:,.0f} MB, larger than any workshop model's checkpoint; "
+            f"refused unread. Load only checkpoints saved from workshop models."
+        )
     try:
         with open(path, "rb") as f:
             kind = _what_file(f.read(16))
