@@ -206,6 +206,7 @@ def check_loader_arguments(batch_size, validation_ratio, normalize, seed, subset
 
 def split_indices(n: int, validation_ratio: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """A seeded random split of range(n) into (train, validation) indices."""
+    _whole(n, "n", 1, "60000")
     if not 0.0 <= validation_ratio < 1.0:
         raise ValueError(f"validation_ratio must be in [0, 1), got {validation_ratio}.")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
