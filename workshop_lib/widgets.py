@@ -1,7 +1,7 @@
-"""Widgets to see the model: browse its predictions, draw or upload a digit and watch it guess.
+"""Widgets to see the model: browse its predictions, draw or upload a digit, train settings from sliders.
 
-Each widget is a thin layer over the plain functions above it (`predictions_for`,
-`select_indices`, `predict_digit`), which are tested without a browser.
+Each widget is a thin layer over plain functions (`predictions_for`, `select_indices`,
+`predict_digit`, `experiments.train_setting`), which are tested without a browser.
 """
 
 from __future__ import annotations
@@ -16,9 +16,13 @@ import torch
 from PIL import Image, ImageDraw
 from torch import nn
 
+from .experiments import DEFAULTS, Run, run_name, runs_table, settings_of, train_setting
+from .fnn import ACTIVATIONS
+from .network_user import eval_outputs
+from .plots import MISTAKE_COLOR, plot_runs
 from .preprocessing import BlankImageError, PreprocessingError, mnist_style, open_image, to_gray
 
-CORRECT_COLOR, MISTAKE_COLOR, BAR_COLOR = "seagreen", "crimson", "lightsteelblue"
+CORRECT_COLOR, BAR_COLOR = "seagreen", "lightsteelblue"
 
 
 class Predictions(NamedTuple):
@@ -30,20 +34,9 @@ class Predictions(NamedTuple):
     probs: torch.Tensor  # [N, C] softmax of the logits
 
 
-def _device_of(model: nn.Module) -> torch.device:
-    parameter = next(model.parameters(), None)
-    return parameter.device if parameter is not None else torch.device("cpu")
-
-
-@torch.no_grad()
 def _probabilities(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Softmax of the model's logits for `x [B, 784]`, in eval mode; the model's mode is restored."""
-    was_training = model.training
-    model.eval()
-    try:
-        logits = model(x.to(_device_of(model)))
-    finally:
-        model.train(was_training)
+    logits = eval_outputs(model, x)
     if logits.ndim != 2:
         raise ValueError(
             f"The model should map [B, 784] images to [B, C] logits, but returned shape "
@@ -79,6 +72,8 @@ def select_indices(
     Confidence is the probability of the predicted class, so with `only_mistakes` the first
     images are the ones the model got wrong most confidently.
     """
+    for name, value in (("true_class", true_class), ("predicted_class", predicted_class)):
+        check_class(value, name, probs.shape[1])
     keep = torch.ones(len(labels), dtype=torch.bool)
     if only_mistakes:
         keep &= labels != preds
@@ -91,6 +86,16 @@ def select_indices(
         confidence = probs[indices, preds[indices]]
         indices = indices[torch.argsort(confidence, descending=True, stable=True)]
     return indices
+
+
+def check_class(value, name: str, num_classes: int) -> None:
+    """Raise a clear error unless `value` is None or a class number 0..num_classes-1."""
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be None or a whole number 0..{num_classes - 1}, got {value!r}.")
+    if not 0 <= value < num_classes:
+        raise ValueError(f"{name} must be None or a class in 0..{num_classes - 1}, got {value}.")
 
 
 def describe_selection(only_mistakes: bool, true_class: int | None, predicted_class: int | None) -> str:
@@ -131,7 +136,10 @@ def digit_png(pixels, picture=None, scale: int = DIGIT_SCALE) -> bytes:
     `pixels` is `[784]` or `[28, 28]` in [0, 1], as the model sees it (or normalized: stretched);
     `picture` a `[H, W]` grayscale array in [0, 1], scaled to the same height. Pillow only: no figure.
     """
-    digit = _gray_image(np.asarray(pixels, dtype=np.float32).reshape(28, 28))
+    pixels = np.asarray(pixels, dtype=np.float32)
+    if pixels.size != 28 * 28:
+        raise ValueError(f"Expected a 28x28 image (784 pixels), got shape {pixels.shape}: use mnist_style.")
+    digit = _gray_image(pixels.reshape(28, 28))
     digit = digit.resize((28 * scale, 28 * scale), Image.Resampling.NEAREST)  # sharp pixels, as in MNIST
     if picture is None:
         return png(digit)
@@ -204,8 +212,7 @@ class PredictionBrowser(widgets.VBox):
         self.predictions = predictions_for(model, loader)
         n, num_classes = self.predictions.probs.shape
         for name, value in (("true_class", true_class), ("predicted_class", predicted_class)):
-            if value is not None and not 0 <= value < num_classes:
-                raise ValueError(f"{name} must be None or a class in 0..{num_classes - 1}, got {value}.")
+            check_class(value, name, num_classes)
         self.selection = torch.zeros(0, dtype=torch.long)
         self.position = 0
         self._busy = False  # True while the widget sets its own controls
@@ -329,10 +336,19 @@ def predict_digit(
     model: nn.Module, image, mean: float | None = None, std: float | None = None
 ) -> DigitPrediction:
     """Preprocess any digit picture the MNIST way and classify it; raises `BlankImageError`."""
+    if (mean is None) != (std is None):
+        raise ValueError("Give both mean and std (to normalize like the training data) or neither.")
+    if std is not None and not std > 0:
+        raise ValueError(f"std must be positive, e.g. the training data's 0.3081; got {std}.")
     pixels = mnist_style(image)  # [784] in [0, 1]
     x = pixels if mean is None else (pixels - mean) / std
     probs = _probabilities(model, x.unsqueeze(0))[0]
     return DigitPrediction(int(probs.argmax()), probs, pixels)
+
+
+def read_digit(model: nn.Module, image) -> int:
+    """The digit `model` reads in any picture: `predict_digit`'s answer alone."""
+    return predict_digit(model, image).label
 
 
 class _DigitReader(widgets.VBox):
@@ -490,3 +506,78 @@ class DigitUpload(_DigitReader):
         except PreprocessingError as err:
             return self.say(str(err))
         return self.predict_image(picture, picture=picture)
+
+
+class Playground:
+    """Sliders for the hyperparameters, a Train button, curves of every run overlaid.
+
+    A thin layer over `experiments.train_setting` and `plots.plot_runs`: `on_train(button)` is all
+    a click does.
+    """
+
+    NEURONS = [16, 32, 64, 128, 256, 512]
+
+    def __init__(self, data, epochs: int = 3, seed: int = 0, device=None):
+        w = widgets
+        self.data, self.seed, self.device = data, seed, device
+        self.runs: list[Run] = []
+        self.neurons = w.SelectionSlider(options=self.NEURONS, value=DEFAULTS["neurons"],
+                                         description="neurons")
+        self.hidden_layers = w.IntSlider(value=DEFAULTS["hidden_layers"], min=0, max=5, description="layers")
+        self.activation = w.Dropdown(options=sorted(ACTIVATIONS), value=DEFAULTS["activation"],
+                                     description="activation")
+        self.learning_rate = w.FloatLogSlider(value=DEFAULTS["learning_rate"], base=10, min=-5, max=-1,
+                                              step=0.5, description="learning rate")
+        self.epochs = w.IntSlider(value=epochs, min=1, max=20, description="epochs")
+        self.train_button = w.Button(description="Train", button_style="primary", icon="play")
+        self.clear_button = w.Button(description="Clear runs", icon="trash")
+        self.status = w.HTML()
+        self.output = w.Output()
+        self.train_button.on_click(self.on_train)
+        self.clear_button.on_click(self.on_clear)
+        controls = w.VBox([self.neurons, self.hidden_layers, self.activation, self.learning_rate, self.epochs,
+                           w.HBox([self.train_button, self.clear_button]), self.status])
+        self.widget = w.VBox([controls, self.output])
+
+    def settings(self) -> dict:
+        """The setting the controls show now."""
+        return settings_of(neurons=self.neurons.value, hidden_layers=self.hidden_layers.value,
+                           activation=self.activation.value, learning_rate=self.learning_rate.value)
+
+    def on_train(self, _button=None) -> Run:
+        """Train the shown setting, add it to the runs, redraw."""
+        settings = self.settings()
+        self.train_button.disabled = True
+        self.status.value = f"training {run_name(settings)} ..."
+
+        def report(trainer, history):
+            self.status.value = (f"training {run_name(settings)}: epoch {history.epochs}/"
+                                 f"{self.epochs.value}, val acc {history.val_accuracy[-1]:.2f}%")
+
+        try:
+            run = train_setting(settings, self.data, self.epochs.value, self.seed, self.device, [report])
+        finally:
+            self.train_button.disabled = False
+        self.runs.append(run)
+        self.status.value = f"{run.name}: val acc {run.history.val_accuracy[-1]:.2f}% ({len(self.runs)} runs)"
+        self.redraw()
+        return run
+
+    def on_clear(self, _button=None) -> None:
+        self.runs.clear()
+        self.status.value = "no runs yet"
+        self.redraw()
+
+    def redraw(self) -> None:
+        from IPython.display import display
+
+        self.output.clear_output(wait=True)
+        if self.runs:
+            with self.output:
+                display(plot_runs(self.runs[-8:]))  # the last 8: more curves are unreadable
+                display(runs_table(self.runs)[["run", "parameters", "val_loss", "val_accuracy", "seconds"]])
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
