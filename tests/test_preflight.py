@@ -36,7 +36,8 @@ def test_preflight_passes_on_a_ready_machine_and_ends_with_one_line(capsys, monk
     assert line["lesson03"] == f"~{max(1, round(preflight.LESSON03_EPOCHS * epoch / 60))}min"
     notebook = nbformat.read(tmp_path / preflight.WIDGET_NOTEBOOK, as_version=4)
     nbformat.validate(notebook)
-    assert "IntSlider" in notebook.cells[1].source and str(tmp_path / preflight.WIDGET_NOTEBOOK) in out
+    assert "IntSlider" in notebook.cells[1].source
+    assert f"run `python -m jupyterlab {preflight.WIDGET_NOTEBOOK}` in {tmp_path}" in out
 
 
 def test_python_below_3_10_fails_with_a_fix_that_needs_no_make(capsys):

@@ -269,8 +269,9 @@ def check_widgets(facts: dict, folder: Path | None = None, render: bool = True) 
         return f"{installed}; a slider and a canvas rendered in JupyterLab in headless Chromium ({chromium})"
     facts["widgets"] = "installed"
     return (
-        f"{installed}. To see one render: start JupyterLab (`python -m jupyterlab`), open {notebook} "
-        f"and run its cell; you should see \"Widgets work.\", a slider and a green square"
+        f"{installed}. To see one render, run `python -m jupyterlab {notebook.name}` in {folder} (it "
+        f"opens {notebook.name}) and run its cell: you should see \"Widgets work.\", a slider and a "
+        f"green square"
     )
 
 
