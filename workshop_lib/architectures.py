@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from torch import nn
 
 from .fnn import FNN
@@ -13,10 +15,16 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {"FNN": FNN, "DeepFNN": DeepFNN}
 
 def build_from_config(config: dict) -> nn.Module:
     """Rebuild a model from the JSON-able `config` it carries."""
+    if not isinstance(config, dict):
+        raise TypeError(f"A model config is a dict such as model.config, got {type(config).__name__}.")
     kwargs = dict(config)
     name = kwargs.pop("architecture", None)
     if name not in ARCHITECTURES:
         raise ValueError(
             f"Unknown architecture {name!r} in the config; known: {sorted(ARCHITECTURES)}."
         )
+    accepted = inspect.signature(ARCHITECTURES[name]).parameters
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise ValueError(f"{name} takes no {unknown} (the config names: {sorted(accepted)}).")
     return ARCHITECTURES[name](**kwargs)

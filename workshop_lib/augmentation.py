@@ -56,6 +56,9 @@ def apply_affine(x: torch.Tensor, theta: torch.Tensor, background: float = 0.0) 
     """Move each flat image `x [B, 784]` by its matrix `theta [B, 2, 3]`; empty pixels get `background`."""
     if x.dim() != 2 or x.shape[1] != SIDE * SIDE:
         raise ValueError(f"Expected flat MNIST images of shape [B, 784], got {list(x.shape)}.")
+    if theta.dim() != 3 or theta.shape[1:] != (2, 3) or len(theta) != len(x):
+        raise ValueError(f"Expected one [2, 3] matrix per image, theta [B, 2, 3] with B = {len(x)}; got "
+                         f"{list(theta.shape)}.")
     images = x.view(-1, 1, SIDE, SIDE) - background  # [B, 1, 28, 28]; background -> 0 for padding
     grid = sampling_grid(theta.to(x.dtype))  # [B, 28, 28, 2]
     moved = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
@@ -78,6 +81,12 @@ class RandomAffine:
         background: float = 0.0,
         seed: int | None = None,
     ):
+        numbers = (degrees, translate, background)
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers):
+            raise TypeError(f"degrees, translate and background are numbers; got {numbers}.")
+        if not (isinstance(scale, (tuple, list)) and len(scale) == 2
+                and all(isinstance(v, (int, float)) for v in scale)):
+            raise TypeError(f"scale is a (smallest, largest) pair, e.g. (0.9, 1.1); got {scale!r}.")
         if degrees < 0 or not 0 <= translate < 1 or not 0 < scale[0] <= scale[1]:
             raise ValueError(
                 f"Expected degrees >= 0, 0 <= translate < 1 (a fraction of the image) and "

@@ -181,12 +181,40 @@ def mnist_mean_std(root: Path | str | None = None) -> tuple[float, float]:
     return _mean_std(mnist_dir(root))
 
 
+def _whole(value, name: str, low: int, example: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a whole number (e.g. {example}), got {value!r}.")
+    if value < low:
+        raise ValueError(f"{name} must be at least {low} (e.g. {example}), got {value}.")
+
+
+def check_loader_arguments(batch_size, validation_ratio, normalize, seed, subset_size, root) -> None:
+    """Raise a clear TypeError/ValueError for a loader argument before any data is read."""
+    _whole(batch_size, "batch_size", 1, "64")
+    if not isinstance(validation_ratio, (int, float)) or isinstance(validation_ratio, bool):
+        raise TypeError(f"validation_ratio must be a number in [0, 1) (e.g. 0.1), got {validation_ratio!r}.")
+    if not 0.0 <= validation_ratio < 1.0:  # also refuses NaN
+        raise ValueError(f"validation_ratio must be in [0, 1) (e.g. 0.1), got {validation_ratio}.")
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be True or False, got {normalize!r}.")
+    _whole(seed, "seed", 0, "0")
+    if subset_size is not None:
+        _whole(subset_size, "subset_size", 1, "1000, or None for all images")
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder path or None, got {type(root).__name__}.")
+
+
 def split_indices(n: int, validation_ratio: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """A seeded random split of range(n) into (train, validation) indices."""
     if not 0.0 <= validation_ratio < 1.0:
         raise ValueError(f"validation_ratio must be in [0, 1), got {validation_ratio}.")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_val = int(round(n * validation_ratio))
+    if n - n_val < 1 or (validation_ratio > 0 and n_val < 1):
+        raise ValueError(
+            f"A validation_ratio of {validation_ratio} splits {n} images into {n - n_val} for training and "
+            f"{n_val} for validation: both need at least one. Use more images (subset_size) or another ratio."
+        )
     return order[n_val:], order[:n_val]
 
 
@@ -227,6 +255,8 @@ class DataLoaderFNN:
     ):
         from torchvision import transforms  # imported here: `import workshop_lib` stays light
 
+        check_loader_arguments(batch_size, validation_ratio, normalize, seed, subset_size, root)
+        _whole(num_workers, "num_workers", 0, "0")
         self.config = _Config(batch_size, validation_ratio, normalize, seed, subset_size, mnist_dir(root))
         steps = [transforms.ToTensor()]  # [1, 28, 28] float in [0, 1]
         if normalize:
@@ -261,6 +291,13 @@ class TensorBatchLoader:
     """
 
     def __init__(self, images, labels, batch_size, shuffle=False, seed=0, batch_transform=None):
+        if not isinstance(images, torch.Tensor) or not isinstance(labels, torch.Tensor):
+            raise TypeError(f"images and labels must be tensors, got {type(images).__name__} and "
+                            f"{type(labels).__name__}.")
+        if labels.dim() != 1 or labels.is_floating_point() or labels.dtype == torch.bool:
+            raise ValueError(f"labels must be a 1-D tensor of integer classes [N], got {labels.dtype} "
+                             f"{list(labels.shape)}: use labels.long().")
+        _whole(batch_size, "batch_size", 1, "64")
         if len(images) != len(labels):
             raise ValueError(f"{len(images)} images but {len(labels)} labels.")
         self.images, self.labels = images, labels
@@ -318,6 +355,14 @@ class FastDataLoaderFNN:
         device: torch.device | str = "cpu",
         batch_transform=None,
     ):
+        check_loader_arguments(batch_size, validation_ratio, normalize, seed, subset_size, root)
+        if batch_transform is not None and not callable(batch_transform):
+            raise TypeError(f"batch_transform must be a function of a batch (e.g. RandomAffine()), got "
+                            f"{batch_transform!r}.")
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"Unknown device {device!r}: use 'cpu', 'cuda' or select_device().") from err
         self.config = _Config(batch_size, validation_ratio, normalize, seed, subset_size, mnist_dir(root))
         mean, std = mnist_mean_std(root) if normalize else (0.0, 1.0)
 

@@ -60,6 +60,17 @@ def settings_of(**overrides) -> dict:
     if unknown:
         raise ValueError(f"Unknown hyperparameter(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}.")
     settings = {**DEFAULTS, **overrides}
+    for name in ("neurons", "hidden_layers"):
+        value = settings[name]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} must be a whole number, got {value!r}.")
+        if value < (1 if name == "neurons" else 0):
+            raise ValueError(f"{name} must be positive, got {value}.")
+    lr = settings["learning_rate"]
+    if not isinstance(lr, (int, float)) or isinstance(lr, bool):
+        raise TypeError(f"learning_rate must be a number (e.g. 1e-3), got {lr!r}.")
+    if not lr > 0:
+        raise ValueError(f"learning_rate must be positive (e.g. 1e-3), got {lr}.")
     if settings["activation"] not in ACTIVATIONS:
         raise ValueError(f"Unknown activation {settings['activation']!r}; choose from {sorted(ACTIVATIONS)}.")
     return settings

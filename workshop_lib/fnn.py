@@ -27,6 +27,14 @@ def make_activation(name: str | None) -> nn.Module | None:
         ) from None
 
 
+def check_size(value, name: str) -> None:
+    """Raise a clear error unless `value` is a positive whole number (a layer's width)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a whole number of neurons (e.g. 256), got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive number of neurons (e.g. 256), got {value}.")
+
+
 def dense_layer(
     in_features: int,
     out_features: int,
@@ -39,6 +47,8 @@ def dense_layer(
     bias (BatchNorm subtracts the mean, so a bias would be cancelled; its own shift replaces it).
     `batch_norm="after"` puts it after the activation, where the bias is kept.
     """
+    check_size(in_features, "in_features")
+    check_size(out_features, "out_features")
     if batch_norm not in (None, "before", "after"):
         raise ValueError(f"batch_norm must be None, 'before' or 'after', got {batch_norm!r}.")
     layers: list[nn.Module] = [nn.Linear(in_features, out_features, bias=batch_norm != "before")]
@@ -54,6 +64,15 @@ def dense_layer(
 
 def check_flat_input(x: torch.Tensor, input_size: int) -> None:
     """Raise a clear error unless `x` is a batch of flat vectors `[B, input_size]`."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(
+            f"The FNN expects a torch tensor [B, {input_size}], got {type(x).__name__}: "
+            f"convert it with torch.from_numpy(x).float()."
+        )
+    if not x.is_floating_point():
+        raise TypeError(
+            f"The FNN expects float images, got dtype {x.dtype}: use x.float() / 255 for 0..255 pixels."
+        )
     if x.dim() == 2 and x.shape[1] == input_size:
         return
     shape = list(x.shape)
@@ -82,6 +101,9 @@ class FNN(nn.Module):
         batch_norm: str | None = None,
     ):
         super().__init__()
+        for name, size in (("input_size", input_size), ("hidden1", hidden1), ("hidden2", hidden2),
+                           ("output_size", output_size)):
+            check_size(size, name)
         self.config = {
             "architecture": "FNN",
             "input_size": input_size,

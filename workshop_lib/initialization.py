@@ -81,6 +81,8 @@ def activation_statistics(model: nn.Module, x: torch.Tensor) -> list[dict]:
     """
     rows, hooks = [], []
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(f"{type(model).__name__} has no nn.Linear layer to measure.")
     for i, linear in enumerate(linears, start=1):
         def record(module, inputs, output, layer=i):
             rows.append({"layer": layer, "mean": output.mean().item(), "std": output.std().item()})

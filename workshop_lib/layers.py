@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .fnn import check_flat_input, dense_layer
+from .fnn import check_flat_input, check_size, dense_layer
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ class DeepFNN(nn.Module):
         batch_norm: str | None = None,
     ):
         super().__init__()
+        check_size(input_size, "input_size")
+        check_size(output_size, "output_size")
         factory = LayerFactory(activation, batch_norm)
         hidden = factory.layers(layers)
         self.config = {  # JSON-able, so NetworkUser.load can rebuild the model

@@ -18,6 +18,28 @@ class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite."""
 
 
+def label_problem(logits: torch.Tensor, y: torch.Tensor) -> str | None:
+    """Plain words for labels a classification loss cannot take, or None when they look fine."""
+    if not isinstance(y, torch.Tensor):
+        return f"The labels should be a tensor of class numbers, got {type(y).__name__}."
+    if y.is_floating_point() or y.dtype == torch.bool:
+        return f"The labels should be integer class numbers (torch.long), got dtype {y.dtype}: use y.long()."
+    if logits.dim() != 2 or y.dim() != 1 or len(y) != len(logits):
+        return (f"Expected logits [B, C] and labels [B], got {list(logits.shape)} and {list(y.shape)}: "
+                f"one label per image.")
+    classes = logits.shape[1]
+    if len(y) and (y.min() < 0 or y.max() >= classes):
+        return (f"The labels must be class numbers 0..{classes - 1}, got values from {int(y.min())} to "
+                f"{int(y.max())}. Check the data, or build the model with output_size={int(y.max()) + 1}.")
+    return None
+
+
+def loss_failure(logits, y, err: Exception) -> Exception:
+    """The error to raise when the loss function fails: a clear ValueError if the labels are wrong."""
+    problem = label_problem(logits, y)
+    return ValueError(problem) if problem else err
+
+
 @dataclass
 class History:
     """Per-epoch numbers; accuracies (percent) stay empty without `sum_correct_preds`."""
@@ -58,6 +80,8 @@ class NetworkTrainer:
         callbacks: Iterable[Callable] = (),
         progress: bool = True,
     ):
+        if next(model.parameters(), None) is None:
+            raise ValueError(f"{type(model).__name__} has no parameters to train: give it a layer.")
         self.device = torch.device(device) if device is not None else model_device(model)
         self.model = model.to(self.device)
         self.loss_fn = loss_fn
@@ -70,12 +94,16 @@ class NetworkTrainer:
         self.progress = progress
         self.history = History()
 
-    def _check_finite(self, loss: float, batch: int) -> None:
+    def _check_finite(self, loss: float, batch: int | None) -> None:
         if math.isfinite(loss):
             return
         lr = self.optimizer.param_groups[0]["lr"]
+        self.model.training_diverged = True  # NetworkUser.save refuses a model so marked
+        where = f"training loss became {loss} in epoch {self.history.epochs + 1}, batch {batch}"
+        if batch is None:  # the last step of the epoch left weights that give NaN/inf on the validation data
+            where = f"validation loss became {loss} after epoch {self.history.epochs + 1}"
         raise TrainingDivergedError(
-            f"The training loss became {loss} in epoch {self.history.epochs + 1}, batch {batch}. "
+            f"The {where}. "
             f"The learning rate ({lr:g}) is most likely too high: lower it (e.g. to {lr / 10:g}), "
             f"re-create the model and the optimizer, and train again."
         )
@@ -92,7 +120,10 @@ class NetworkTrainer:
             x, y = x.to(self.device), y.to(self.device)  # [B, 784], [B]
             self.optimizer.zero_grad()
             logits = self.model(x)  # [B, 10]
-            loss = self.loss_fn(logits, y)  # mean over the batch
+            try:
+                loss = self.loss_fn(logits, y)  # mean over the batch
+            except (IndexError, RuntimeError, ValueError) as err:  # maybe bad labels
+                raise loss_failure(logits, y, err) from err
             reported = loss.item()
             self._check_finite(reported, batch)
             if self.regularization is not None:
@@ -114,7 +145,10 @@ class NetworkTrainer:
             for x, y in self.val_loader:
                 x, y = x.to(self.device), y.to(self.device)
                 logits = self.model(x)
-                total_loss += self.loss_fn(logits, y).item() * len(y)
+                try:
+                    total_loss += self.loss_fn(logits, y).item() * len(y)
+                except (IndexError, RuntimeError, ValueError) as err:  # maybe bad labels
+                    raise loss_failure(logits, y, err) from err
                 total_samples += len(y)
                 if self.sum_correct_preds is not None:
                     total_correct += int(self.sum_correct_preds(logits, y))
@@ -129,11 +163,14 @@ class NetworkTrainer:
 
     def train(self, epochs: int) -> History:
         """Train for `epochs` more epochs; Ctrl-C stops cleanly and keeps what was learnt."""
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+            raise ValueError(f"epochs must be a whole number >= 0, e.g. train(5); got {epochs!r}.")
         try:
             for _ in range(epochs):
                 start = time.perf_counter()
                 train_loss, train_acc = self.train_epoch()
                 val_loss, val_acc = self.validate_epoch()
+                self._check_finite(val_loss, None)
                 self._record(train_loss, val_loss, train_acc, val_acc, time.perf_counter() - start)
         except KeyboardInterrupt:
             self.model.train()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import difflib
 import re
 import sys
 from pathlib import Path
@@ -37,13 +38,48 @@ MODEL_ANSWERS = Path(__file__).resolve().parent / "checks" / "model_answers.py"
 CODE_BEGIN, CODE_END = "### BEGIN SOLUTION", "### END SOLUTION"
 MARKDOWN_BEGIN, MARKDOWN_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 ANSWER_PROMPT = "*Your answer (double-click here to write it):*"
-MARKDOWN_BEGIN_WITH_ID = re.compile(r"^\s*<!-- BEGIN SOLUTION id=([A-Za-z0-9_-]+) -->\s*$")
+ANSWER_ID_MARKER = re.compile(r"^\s*<!-- BEGIN SOLUTION id=([A-Za-z0-9_.-]+) -->\s*$")  # id: group 1
 NBVAL_MARKER = re.compile(r"^\s*# NBVAL_[A-Z_]+\s*$")
 CELL_METADATA_DROPPED = ("execution", "papermill", "collapsed", "scrolled")
 
 
 class MarkerError(ValueError):
-    """A solution notebook's BEGIN/END SOLUTION markers do not pair up."""
+    """A solution notebook's BEGIN/END SOLUTION markers do not pair up or are misspelled."""
+
+
+MARKERS = {"code": (CODE_BEGIN, CODE_END), "markdown": (MARKDOWN_BEGIN, MARKDOWN_END)}
+_MARKUP = re.compile(r"^[\s#<!*/_-]*|[\s*/_>-]*$")  # comment and heading signs around a marker's words
+_MARKER_WORDS = ("BEGIN SOLUTION", "END SOLUTION")
+
+
+def _is_marker(stripped: str, cell_type: str) -> bool:
+    """Whether a line is a valid marker for this kind of cell."""
+    if stripped in MARKERS.get(cell_type, ()):
+        return True
+    return cell_type == "markdown" and bool(ANSWER_ID_MARKER.match(stripped))
+
+
+def _looks_like_marker(stripped: str) -> bool:
+    """A line that was meant as a marker: other case, other cell type's form, or a small misspelling."""
+    words = re.sub(r"\s+ID=\S*$", "", _MARKUP.sub("", stripped).upper())
+    words = re.sub(r"[\s_]+", " ", words)
+    return any(difflib.SequenceMatcher(None, words, m).ratio() >= 0.85 for m in _MARKER_WORDS)
+
+
+def check_markers(lines: list[str], cell_type: str, where: str) -> None:
+    """Raise `MarkerError` for a marker-like line that is not this cell type's exact marker."""
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if _is_marker(stripped, cell_type) or not _looks_like_marker(stripped):
+            continue
+        if cell_type in MARKERS:
+            fix = "use exactly " + " and ".join(repr(m) for m in MARKERS[cell_type])
+        else:
+            fix = "solution markers belong in code or markdown cells"
+        raise MarkerError(
+            f"{where}, line {number}: {stripped!r} is not a valid solution marker in a {cell_type} cell; "
+            f"{fix}. Fix the solution notebook."
+        )
 
 
 def _replace_blocks(lines: list[str], begin: str, end: str, replacement, where: str) -> list[str]:
@@ -71,6 +107,7 @@ def _replace_blocks(lines: list[str], begin: str, end: str, replacement, where: 
 def student_source(source: str, cell_type: str, where: str = "cell") -> str:
     """The learner's version of one cell's source."""
     lines = source.split("\n")
+    check_markers(lines, cell_type, where)
     if cell_type == "code":
         lines = [line for line in lines if not NBVAL_MARKER.match(line)]
         lines = _replace_blocks(
@@ -78,7 +115,7 @@ def student_source(source: str, cell_type: str, where: str = "cell") -> str:
             lambda indent: [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"], where,
         )
     elif cell_type == "markdown":
-        lines = [MARKDOWN_BEGIN if MARKDOWN_BEGIN_WITH_ID.match(line) else line for line in lines]
+        lines = [MARKDOWN_BEGIN if ANSWER_ID_MARKER.match(line) else line for line in lines]
         lines = _replace_blocks(lines, MARKDOWN_BEGIN, MARKDOWN_END, lambda indent: [ANSWER_PROMPT], where)
     return "\n".join(lines)
 
@@ -87,7 +124,7 @@ def model_answers(source: str) -> dict[str, str]:
     """Question id -> model answer text, for every `BEGIN SOLUTION id=...` block of a markdown cell."""
     answers, qid, lines = {}, None, []
     for line in source.split("\n"):
-        match = MARKDOWN_BEGIN_WITH_ID.match(line)
+        match = ANSWER_ID_MARKER.match(line)
         if match:
             qid, lines = match.group(1), []
         elif line.strip() == MARKDOWN_END and qid is not None:
@@ -101,7 +138,7 @@ def model_answers(source: str) -> dict[str, str]:
 def reveal_cell(qid: str) -> nbformat.NotebookNode:
     """The code cell after a written question in the student notebook: shows the model answer."""
     cell = nbformat.v4.new_code_cell(f'check.reveal("{qid}")')
-    cell.id = f"reveal-{qid}"[:64]  # fixed, so that generating twice gives the same bytes
+    cell.id = re.sub(r"[^A-Za-z0-9_-]", "-", f"reveal-{qid}")[:64]  # fixed: the same bytes every time
     return cell
 
 
@@ -243,6 +280,14 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"where to write the model answers (default with the project's solutions: "
                              f"{MODEL_ANSWERS.relative_to(ROOT)}; other solutions: none)")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except MarkerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
     answers_path = args.model_answers or (MODEL_ANSWERS if args.solutions == SOLUTIONS else None)
     if args.strip_run_metadata:
         for path in args.strip_run_metadata:

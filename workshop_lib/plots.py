@@ -108,9 +108,15 @@ def plot_label_distribution(splits: dict, stat: str = "fraction") -> Figure:
         raise ValueError('Give at least one split, e.g. {"train": y_train}.')
     rows = []
     for name, split in splits.items():
-        labels = _labels_of(split).astype(int)
-        if len(labels) == 0:
+        raw = _labels_of(split)
+        if len(raw) == 0:
             raise ValueError(f"The split {name!r} has no labels.")
+        if not np.issubdtype(raw.dtype, np.number) or np.any(raw != np.round(raw)):
+            raise ValueError(f"The split {name!r} holds labels that are not whole digits, e.g. {raw[:3]}.")
+        labels = raw.astype(int)
+        if labels.min() < 0 or labels.max() > 9:
+            raise ValueError(f"The split {name!r} holds labels from {labels.min()} to {labels.max()}; "
+                             f"digits are 0..9. Check which array you passed.")
         counts = np.bincount(labels, minlength=10)
         values = counts / counts.sum() if stat == "fraction" else counts
         rows += [{"digit": d, stat: v, "split": f"{name} ({len(labels):,})"} for d, v in enumerate(values)]

@@ -8,6 +8,8 @@ A drawing or a photo must go through the same steps before a model trained on MN
 from __future__ import annotations
 
 import io
+import os
+import warnings
 
 import numpy as np
 import torch
@@ -21,6 +23,8 @@ MIN_CONTRAST = 0.1  # ink must differ from the background by 10 % of the full ra
 NOISE_FLOOR = 0.1  # after stretching, fainter pixels are paper texture or JPEG noise: set to 0
 
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601 weights for RGB -> gray
+MAX_SIDE = 1024  # an uploaded picture is shrunk to this longer side before any array is made
+MAX_DECODED_BYTES = 256 * 2**20  # a picture that cannot be decoded smaller than this is refused
 
 
 class PreprocessingError(ValueError):
@@ -33,9 +37,19 @@ class BlankImageError(PreprocessingError):
 
 def _as_array(image) -> np.ndarray:
     """A numpy array `[H, W]` or `[H, W, C]` (channels last) from numpy, PIL or torch input."""
+    if isinstance(image, Image.Image) and image.mode[0] in "IF":  # 16/32-bit integers, floats
+        values = np.asarray(image, dtype=np.float64)  # [H, W]
+        if image.mode.startswith("I;16") or (image.mode == "I" and values.max() > 255):
+            values /= 65535.0  # 16-bit data: full range is 0..65535, not 0..255
+        return values
     if isinstance(image, Image.Image):
         has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
         return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
+    if image is None or isinstance(image, (str, bytes, os.PathLike)):
+        raise PreprocessingError(
+            f"Expected an image (numpy array, torch tensor or PIL image), got {type(image).__name__}. "
+            f"For a file, use open_image(Path(name).read_bytes())."
+        )
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu().numpy()
     if not isinstance(image, np.ndarray):
@@ -45,6 +59,8 @@ def _as_array(image) -> np.ndarray:
             raise PreprocessingError(
                 f"Expected an image as a numpy array, a torch tensor or a PIL image, got {type(image)}."
             ) from err
+    if image.dtype.kind not in "buif":  # bool, unsigned, int, float
+        raise PreprocessingError(f"Expected real pixel values, got dtype {image.dtype}.")
     if image.ndim == 3 and image.shape[0] in (1, 3, 4) and image.shape[-1] not in (1, 3, 4):
         image = np.moveaxis(image, 0, -1)  # torch's [C, H, W] -> [H, W, C]
     if image.ndim == 1 and image.size == SIZE * SIZE:
@@ -175,14 +191,39 @@ def naive_resize(image, mean: float | None = None, std: float | None = None) -> 
     return _normalized(_resize(gray, SIZE, SIZE), mean, std)
 
 
-def open_image(data: bytes) -> Image.Image:
-    """A PIL image from file bytes (PNG, JPEG, GIF, BMP, ...), turned upright as the camera held it."""
+def _decoded_bytes(image: Image.Image) -> int:
+    per_pixel = 1 if image.mode in ("1", "L", "P") else 2 if image.mode.startswith("I;16") else 4
+    return image.width * image.height * per_pixel
+
+
+def open_image(data: bytes, max_side: int = MAX_SIDE) -> Image.Image:
+    """A PIL image from file bytes (PNG, JPEG, GIF, BMP, ...), turned upright as the camera held it.
+
+    Its longer side is at most `max_side`: a JPEG is decoded at 1/2, 1/4 or 1/8 scale directly
+    (`draft`), so a 48-megapixel photo never exists in memory at full size.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise PreprocessingError(f"Expected the file's bytes, got {type(data).__name__}.")
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
+        with warnings.catch_warnings():  # Pillow's size warning: the limit below is stricter
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))  # reads the header only
+        image.draft(image.mode if image.mode in ("L", "RGB") else None, (max_side, max_side))
+        if _decoded_bytes(image) > MAX_DECODED_BYTES:
+            raise PreprocessingError(
+                f"The picture is too large to read safely ({image.width}x{image.height} pixels, "
+                f"{image.format}). Shrink it below about {MAX_DECODED_BYTES // 2**22} megapixels, "
+                f"or save it as a JPEG, and upload it again."
+            )
+        image.load()  # an animated GIF/PNG: its first frame
+    except PreprocessingError:
+        raise
+    except Image.DecompressionBombError as err:
+        raise PreprocessingError(f"The picture is too large to read safely ({err}). Shrink it.") from err
     except Exception as err:
         raise PreprocessingError(
             f"Could not read the file as an image ({type(err).__name__}: {err}). "
             f"Use a PNG, JPEG, GIF or BMP picture."
         ) from err
+    image.thumbnail((max_side, max_side))  # in place; keeps the EXIF orientation
     return ImageOps.exif_transpose(image)

@@ -39,15 +39,22 @@ def regression_correct_preds(output: torch.Tensor, y: torch.Tensor) -> int:
 
 def regression_outputs(model: nn.Module, loader) -> tuple[torch.Tensor, torch.Tensor]:
     """The raw outputs `[N]` and labels `[N]` for a whole loader, in eval mode."""
+    if next(model.parameters(), None) is None:
+        raise ValueError(f"{type(model).__name__} has no parameters: build it with output_size=1, train it.")
     outputs, labels = [], []
     for _, y, output in loader_outputs(model, loader):  # output [B, 1]
         outputs.append(output.squeeze(1).cpu())
         labels.append(y.cpu())
+    if not labels:
+        raise ValueError("The loader yielded no samples: nothing to compute. Check the subset size.")
     return torch.cat(outputs), torch.cat(labels)
 
 
 def per_digit_table(outputs: torch.Tensor, labels: torch.Tensor) -> pd.DataFrame:
     """Per true digit: mean and spread of the raw outputs, and the accuracy after rounding."""
+    if len(outputs) == 0 or len(outputs) != len(labels):
+        raise ValueError(f"Expected one output per label and at least one, got {len(outputs)} outputs "
+                         f"and {len(labels)} labels: pass regression_outputs(model, loader).")
     rounded = outputs.round().clamp(0, 9).long()
     rows = []
     for digit in range(10):
@@ -79,6 +86,11 @@ def cross_entropy_of_a_mistake(true: int, predicted: int, confidence: float = 0.
     It depends only on the probability left for the true class: which wrong digit gets the
     confidence does not matter, unlike in `squared_error_table`.
     """
+    for name, digit in (("true", true), ("predicted", predicted)):
+        if not isinstance(digit, int) or not 0 <= digit <= 9:
+            raise ValueError(f"{name} must be a digit 0..9, got {digit!r}.")
+    if not 0.0 <= confidence <= 1.0:
+        raise ValueError(f"confidence is a probability between 0 and 1 (e.g. 0.9), got {confidence!r}.")
     probs = torch.full((10,), (1.0 - confidence) / 9)
     probs[predicted] = confidence
     return -probs[true].log().item()

@@ -15,6 +15,8 @@ def _parameters(model: nn.Module, weights_only: bool) -> list[torch.Tensor]:
 
 
 def _check_strength(strength: float) -> None:
+    if not isinstance(strength, (int, float)) or isinstance(strength, bool):
+        raise TypeError(f"A penalty's strength is a number (e.g. 1e-4), got {strength!r}.")
     if not strength >= 0:
         raise ValueError(f"A penalty's strength must be zero or positive (e.g. 1e-4), got {strength!r}.")
 

@@ -7,19 +7,19 @@ Each widget is a thin layer over plain functions (`predictions_for`, `select_ind
 from __future__ import annotations
 
 import html
+import io
 from typing import NamedTuple
 
 import ipywidgets as widgets
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 from torch import nn
 
 from .experiments import DEFAULTS, Run, run_name, runs_table, settings_of, train_setting
 from .fnn import ACTIVATIONS
 from .network_user import eval_outputs
-from .plots import MISTAKE_COLOR, figure_png, plot_runs
+from .plots import MISTAKE_COLOR, plot_runs
 from .preprocessing import BlankImageError, PreprocessingError, mnist_style, open_image, to_gray
 
 CORRECT_COLOR, BAR_COLOR = "seagreen", "lightsteelblue"
@@ -72,6 +72,8 @@ def select_indices(
     Confidence is the probability of the predicted class, so with `only_mistakes` the first
     images are the ones the model got wrong most confidently.
     """
+    for name, value in (("true_class", true_class), ("predicted_class", predicted_class)):
+        check_class(value, name, probs.shape[1])
     keep = torch.ones(len(labels), dtype=torch.bool)
     if only_mistakes:
         keep &= labels != preds
@@ -86,6 +88,16 @@ def select_indices(
     return indices
 
 
+def check_class(value, name: str, num_classes: int) -> None:
+    """Raise a clear error unless `value` is None or a class number 0..num_classes-1."""
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be None or a whole number 0..{num_classes - 1}, got {value!r}.")
+    if not 0 <= value < num_classes:
+        raise ValueError(f"{name} must be None or a class in 0..{num_classes - 1}, got {value}.")
+
+
 def describe_selection(only_mistakes: bool, true_class: int | None, predicted_class: int | None) -> str:
     """Plain words for a set of filters, e.g. "mistakes with true class 4 predicted as 9"."""
     words = ["mistakes" if only_mistakes else "images"]
@@ -96,35 +108,78 @@ def describe_selection(only_mistakes: bool, true_class: int | None, predicted_cl
     return " ".join(words)
 
 
-def prediction_png(
-    image, probs: torch.Tensor, label: int | None = None, picture=None, picture_title: str = "your picture"
-) -> bytes:
-    """PNG of [optional original picture] [the 28x28 input] [bar chart of the C probabilities]."""
-    pixels = np.asarray(image, dtype=np.float32).reshape(28, 28)
-    probs = torch.as_tensor(probs).flatten()
+DIGIT_SCALE = 4  # each of the 28x28 pixels shown as 4x4 screen pixels: a 112x112 picture
+BAR_HEIGHT = 100  # px of a bar at probability 1
+
+
+def png(picture: Image.Image) -> bytes:
+    """The PNG file of a Pillow image."""
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _gray_image(values) -> Image.Image:
+    """A Pillow grayscale image of `[H, W]` values, 0 black and 1 white.
+
+    Values outside [0, 1] (a normalized loader's images) are stretched to fit, as `imshow` does.
+    """
+    array = np.asarray(values, dtype=np.float32)
+    low, high = min(0.0, float(array.min())), max(1.0, float(array.max()))
+    array = (array - low) / (high - low)
+    return Image.fromarray(np.rint(array * 255).astype(np.uint8), mode="L")
+
+
+def digit_png(pixels, picture=None, scale: int = DIGIT_SCALE) -> bytes:
+    """PNG of [optional original picture] [the 28x28 input, each pixel `scale`x`scale`].
+
+    `pixels` is `[784]` or `[28, 28]` in [0, 1], as the model sees it (or normalized: stretched);
+    `picture` a `[H, W]` grayscale array in [0, 1], scaled to the same height. Pillow only: no figure.
+    """
+    pixels = np.asarray(pixels, dtype=np.float32)
+    if pixels.size != 28 * 28:
+        raise ValueError(f"Expected a 28x28 image (784 pixels), got shape {pixels.shape}: use mnist_style.")
+    digit = _gray_image(pixels.reshape(28, 28))
+    digit = digit.resize((28 * scale, 28 * scale), Image.Resampling.NEAREST)  # sharp pixels, as in MNIST
+    if picture is None:
+        return png(digit)
+    original = _gray_image(picture)
+    width = max(1, round(original.width * digit.height / original.height))
+    original = original.resize((width, digit.height), Image.Resampling.BILINEAR)
+    gap = 2 * scale
+    both = Image.new("L", (width + gap + digit.width, digit.height), 255)  # white between the two
+    both.paste(original, (0, 0))
+    both.paste(digit, (width + gap, 0))
+    return png(both)
+
+
+def probability_bars_html(probs: torch.Tensor, label: int | None = None) -> str:
+    """HTML bars of the C class probabilities: the predicted class coloured, the true one outlined.
+
+    The predicted bar is green when it matches `label` (or no label is given), red when it does not;
+    each bar is `BAR_HEIGHT * p` pixels tall and names its class and percentage on hover.
+    """
+    probs = torch.as_tensor(probs, dtype=torch.float32).flatten()
     pred = int(probs.argmax())
-    panels = 3 if picture is not None else 2
-    fig = Figure(figsize=(2.4 * (panels - 1) + 4.2, 2.6))
-    axes = fig.subplots(1, panels, gridspec_kw={"width_ratios": [1] * (panels - 1) + [1.8]})
-    if picture is not None:
-        axes[0].imshow(picture, cmap="gray")
-        axes[0].set_title(picture_title, fontsize=9)
-        axes[0].axis("off")
-    ax_image, ax_bars = axes[-2], axes[-1]
-    ax_image.imshow(pixels, cmap="gray")
-    ax_image.set_title("what the model sees" if label is None else f"true {label}", fontsize=9)
-    ax_image.axis("off")
-    colors = [BAR_COLOR] * len(probs)
-    colors[pred] = MISTAKE_COLOR if label is not None and label != pred else CORRECT_COLOR
-    ax_bars.bar(range(len(probs)), probs.numpy(), color=colors)
-    if label is not None:  # outline the true class, so a mistake shows both bars
-        ax_bars.bar([label], [probs[label].item()], fill=False, edgecolor="black", linewidth=1.5)
-    ax_bars.set_xticks(range(len(probs)))
-    ax_bars.set_ylim(0, 1)
-    ax_bars.set_xlabel("class")
-    ax_bars.set_title(f"predicted {pred} ({100 * probs[pred]:.1f} %)", fontsize=9)
-    fig.tight_layout()
-    return figure_png(fig)
+    bars = []
+    for c, p in enumerate(probs.tolist()):
+        color = BAR_COLOR
+        if c == pred:
+            color = MISTAKE_COLOR if label is not None and label != pred else CORRECT_COLOR
+        kinds = "fnn-bar" + (" fnn-predicted" if c == pred else "") + (" fnn-true" if c == label else "")
+        outline = "outline:2px solid black;" if c == label else ""  # a mistake shows both bars
+        bars.append(
+            f"<div class='{kinds}' title='class {c}: {100 * p:.1f} %' style='display:flex;"
+            f"flex-direction:column;justify-content:flex-end;align-items:center;width:22px'>"
+            f"<div style='height:{max(1, round(BAR_HEIGHT * p))}px;width:16px;background:{color};{outline}'>"
+            f"</div><div style='font-size:11px;line-height:14px'>{c}</div></div>"
+        )
+    return (
+        f"<div class='fnn-bars' style='display:inline-block;margin-left:12px'>"
+        f"<div style='font-size:12px'>predicted {pred} ({100 * probs[pred]:.1f} %)</div>"
+        f"<div style='display:flex;align-items:flex-end;gap:2px;height:{BAR_HEIGHT + 16}px;"
+        f"border-bottom:1px solid #999'>{''.join(bars)}</div></div>"
+    )
 
 
 ANY = -1  # the class dropdowns' "any": a Dropdown cannot show a label for the value None
@@ -157,8 +212,7 @@ class PredictionBrowser(widgets.VBox):
         self.predictions = predictions_for(model, loader)
         n, num_classes = self.predictions.probs.shape
         for name, value in (("true_class", true_class), ("predicted_class", predicted_class)):
-            if value is not None and not 0 <= value < num_classes:
-                raise ValueError(f"{name} must be None or a class in 0..{num_classes - 1}, got {value}.")
+            check_class(value, name, num_classes)
         self.selection = torch.zeros(0, dtype=torch.long)
         self.position = 0
         self._busy = False  # True while the widget sets its own controls
@@ -179,7 +233,8 @@ class PredictionBrowser(widgets.VBox):
         self.slider = widgets.IntSlider(min=0, max=0, description="position", continuous_update=False)
         self.jump = widgets.BoundedIntText(min=0, max=n - 1, description="image #")
         self.status = widgets.HTML()
-        self.image = widgets.Image(format="png")
+        self.image = widgets.Image(format="png")  # the digit, 112x112: a small PNG replaced in place
+        self.bars = widgets.HTML()  # the class probabilities as HTML bars
 
         for control in (self.only_mistakes, self.true_class, self.predicted_class, self.sort_by_confidence):
             control.observe(lambda _: self.refresh(), names="value")
@@ -191,7 +246,7 @@ class PredictionBrowser(widgets.VBox):
         filters = widgets.HBox([self.only_mistakes, self.true_class, self.predicted_class,
                                 self.sort_by_confidence])
         steps = widgets.HBox([self.previous_button, self.slider, self.next_button, self.jump])
-        super().__init__([filters, steps, self.status, self.image])
+        super().__init__([filters, steps, self.status, widgets.HBox([self.image, self.bars])])
         self.add_class("fnn-prediction-browser")
         self.refresh()
 
@@ -233,9 +288,9 @@ class PredictionBrowser(widgets.VBox):
                                       _class_or_none(self.predicted_class.value))
             total = len(self.predictions.labels)
             self.status.value = f"<b>No {html.escape(what)}</b> in these {total} images."
-            self.image.layout.display = "none"
+            self.image.layout.display = self.bars.layout.display = "none"
             return
-        self.image.layout.display = None
+        self.image.layout.display = self.bars.layout.display = None
         self._render(self.index)
 
     def show_image(self, index: int) -> None:
@@ -254,7 +309,8 @@ class PredictionBrowser(widgets.VBox):
         label, pred = int(p.labels[index]), int(p.preds[index])
         verdict = "correct" if label == pred else "mistake"
         color = CORRECT_COLOR if label == pred else MISTAKE_COLOR
-        self.image.value = prediction_png(p.images[index], p.probs[index], label=label)
+        self.image.value = digit_png(p.images[index])
+        self.bars.value = probability_bars_html(p.probs[index], label=label)
         self.status.value = (  # last: once the text shows, the picture has been sent too
             f"<span class='fnn-shown'>image <b>{index}</b> ({self.position + 1} of {len(self.selection)}): "
             f"true <b>{label}</b>, predicted <b>{pred}</b> ({100 * p.probs[index, pred]:.1f} %) "
@@ -280,6 +336,10 @@ def predict_digit(
     model: nn.Module, image, mean: float | None = None, std: float | None = None
 ) -> DigitPrediction:
     """Preprocess any digit picture the MNIST way and classify it; raises `BlankImageError`."""
+    if (mean is None) != (std is None):
+        raise ValueError("Give both mean and std (to normalize like the training data) or neither.")
+    if std is not None and not std > 0:
+        raise ValueError(f"std must be positive, e.g. the training data's 0.3081; got {std}.")
     pixels = mnist_style(image)  # [784] in [0, 1]
     x = pixels if mean is None else (pixels - mean) / std
     probs = _probabilities(model, x.unsqueeze(0))[0]
@@ -301,10 +361,11 @@ class _DigitReader(widgets.VBox):
             mean, std = mnist_mean_std()
         self.model, self.mean, self.std = model, mean, std
         self.status = widgets.HTML()
-        self.result = widgets.Image(format="png")
-        self.result.layout.display = "none"
+        self.result = widgets.Image(format="png")  # [the picture] what the model sees: a small PNG
+        self.bars = widgets.HTML()  # the class probabilities as HTML bars
+        self.result.layout.display = self.bars.layout.display = "none"
         self.prediction: DigitPrediction | None = None
-        super().__init__([*children, self.status, self.result])
+        super().__init__([*children, self.status, widgets.HBox([self.result, self.bars])])
 
     def predict_image(self, image, picture=None) -> DigitPrediction | None:
         """Classify an image and show the result; None (and a message) when it is blank."""
@@ -315,11 +376,13 @@ class _DigitReader(widgets.VBox):
         except PreprocessingError as err:
             return self.say(str(err))
         label, probs = self.prediction.label, self.prediction.probs
-        self.result.value = prediction_png(self.prediction.pixels, probs, picture=picture)
-        self.result.layout.display = None
+        self.result.value = digit_png(self.prediction.pixels, picture=picture)
+        self.bars.value = probability_bars_html(probs)
+        self.result.layout.display = self.bars.layout.display = None
+        seen = "your picture and what the model sees" if picture is not None else "what the model sees"
         self.status.value = (  # last: once the text shows, the picture has been sent too
             f"<span class='fnn-digit-prediction'>prediction: <b>{label}</b> "
-            f"({100 * probs[label]:.1f} %)</span>"
+            f"({100 * probs[label]:.1f} %)</span> <i>(below: {seen})</i>"
         )
         return self.prediction
 
@@ -327,13 +390,13 @@ class _DigitReader(widgets.VBox):
         """Show a message instead of a prediction."""
         self.prediction = None
         self.status.value = f"<b>{html.escape(message)}</b>"
-        self.result.layout.display = "none"
+        self.result.layout.display = self.bars.layout.display = "none"
 
     blank_message = "The image is blank: there is no digit to read."
 
 
 class DigitCanvas(_DigitReader):
-    """Draw a digit with the mouse (or a finger), press "predict", see what the model thinks.
+    """Draw a digit with the mouse (or a finger) and see what the model thinks after each stroke.
 
     `normalize=True` (or `mean`, `std`) when the model was trained on normalized images.
     """
@@ -384,7 +447,10 @@ class DigitCanvas(_DigitReader):
             self.canvas.stroke_line(x0, y0, x, y)
 
     def pen_up(self) -> None:
-        self._drawing = False
+        """End the stroke and read the drawing (mouse-out ends it too; only a real stroke predicts)."""
+        if self._drawing:
+            self._drawing = False
+            self.predict()
 
     def drawing(self) -> np.ndarray:
         """The strokes so far as a white-on-black uint8 image `[size, size]`."""
@@ -411,8 +477,9 @@ class DigitCanvas(_DigitReader):
             self.canvas.fill_rect(0, 0, self.size, self.size)
             self.canvas.fill_style = self.canvas.stroke_style = "white"
         self.prediction = None
-        self.status.value = "Draw a digit with the mouse, then press <b>predict</b>."
-        self.result.layout.display = "none"
+        self.status.value = ("Draw a digit with the mouse: the model reads it after each stroke "
+                             "(or press <b>predict</b>).")
+        self.result.layout.display = self.bars.layout.display = "none"
 
 
 class DigitUpload(_DigitReader):
