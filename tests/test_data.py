@@ -117,8 +117,9 @@ def test_altered_gz_is_reported_not_loaded(mnist_copy):
 
 
 def test_missing_files_say_where_to_put_them(tmp_path):
-    with pytest.raises(MNISTDataError, match=rf"missing in {tmp_path}.*Put the four original MNIST \.gz"):
+    with pytest.raises(MNISTDataError, match=rf"missing in {tmp_path}.*put the four original MNIST") as err:
         ensure_mnist(tmp_path)
+    assert err.value.fix.startswith("put the four original MNIST .gz files there")  # what preflight shows
 
 
 def test_the_environment_variable_points_elsewhere(mnist_copy, monkeypatch):

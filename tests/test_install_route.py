@@ -91,6 +91,9 @@ def test_the_route_without_make_installs_checks_and_starts_jupyterlab(clone):
             script.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "WORKSHOP_MNIST_DIR")}
     env["WORKSHOP_HEADLESS"] = "1"
+    # pip puts packages' data files (JupyterLab's widget extensions) into the venv's share/jupyter:
+    # the inherited ones are where the test environment has them
+    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
 
     def run(command: str, timeout: int) -> str:
         argv = shlex.split(command)
