@@ -21,8 +21,8 @@ from . import checks
 from .augmentation import affine_matrices, apply_affine, centre_of_mass
 from .checks import Exercise, Wrong, _close, _first_call, _linears, hint  # noqa: F401  (hint: re-exported)
 from .drawings import Style, draw_digit
+from .experiments import grid as reference_grid
 from .fnn import dense_layer as reference_dense_layer
-from .hyperparameters import grid as reference_grid
 from .layers import LayerFactory
 from .network_trainer import sum_correct_preds as reference_sum_correct_preds
 from .preprocessing import mnist_style, naive_resize
@@ -356,7 +356,7 @@ BONUS_EXERCISES: dict[str, Exercise] = {
         "return strength * sum(p.abs().sum() for p in model.parameters())",
     ),
     "grid": Exercise(
-        probe_grid, reference_grid, "workshop_lib.hyperparameters.grid",
+        probe_grid, reference_grid, "workshop_lib.experiments.grid",
         "names = list(options); "
         "return [dict(zip(names, combo)) for combo in itertools.product(*options.values())]",
     ),
