@@ -8,6 +8,7 @@ from workshop_lib.fnn import FNN
 from workshop_lib.inspection import (
     GradientNorms,
     dead_relu_fraction,
+    dead_units,
     first_layer_images,
     plot_gradient_norms,
     show_first_layer,
@@ -53,6 +54,8 @@ def test_dead_relu_fraction_matches_a_hand_built_layer():
     batches = [(x[:20], None), (x[20:], None)]
     fractions = dead_relu_fraction(model, batches)
     assert fractions == {"1": pytest.approx(2 / 4), "3": pytest.approx(1 / 3)}
+    units = dead_units(model, batches)
+    assert {name: indices.tolist() for name, indices in units.items()} == {"1": [1, 2], "3": [0]}
     assert model.training  # the mode is restored
 
 

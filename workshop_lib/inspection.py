@@ -52,11 +52,11 @@ def show_first_layer(model: nn.Module, count: int = 32, ncols: int = 8):
 
 
 @torch.no_grad()
-def dead_relu_fraction(model: nn.Module, loader) -> dict[str, float]:
-    """For each `nn.ReLU` module: the fraction of its units that output 0 for every input of `loader`.
+def dead_units(model: nn.Module, loader) -> dict[str, torch.Tensor]:
+    """For each `nn.ReLU` module: the indices of its units that output 0 for every input of `loader`.
 
     `loader` yields `(x, y)` batches (or is a list of them). The model runs in eval mode on the
-    device of its parameters.
+    device of its parameters; its mode is restored afterwards.
     """
     relus = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.ReLU)]
     if not relus:
@@ -85,7 +85,26 @@ def dead_relu_fraction(model: nn.Module, loader) -> dict[str, float]:
         model.train(was_training)
     if not ever_active:
         raise ValueError("The loader yielded no batches; nothing was measured.")
-    return {name: 1.0 - ever_active[name].float().mean().item() for name, _ in relus}
+    return {name: (~ever_active[name]).nonzero().flatten().cpu() for name, _ in relus}
+
+
+def dead_relu_fraction(model: nn.Module, loader) -> dict[str, float]:
+    """For each `nn.ReLU` module: the fraction of its units that output 0 for every input of `loader`."""
+    sizes: dict[str, int] = {}
+
+    def size(name):
+        def hook(module, inputs, output):
+            sizes[name] = output.shape[-1]
+        return hook
+
+    handles = [m.register_forward_hook(size(name)) for name, m in model.named_modules()
+               if isinstance(m, nn.ReLU)]
+    try:
+        dead = dead_units(model, loader)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {name: len(indices) / sizes[name] for name, indices in dead.items()}
 
 
 class GradientNorms:
