@@ -73,8 +73,7 @@ PREDICTIONS = (
                     "lowest validation loss, 'levels off' if the last is within 10 % of the lowest, 'rises "
                     "again' otherwise. A validation loss that rises while the training loss keeps falling "
                     "is overfitting: the network fits its training images ever better and grows "
-                    "over-confident on the validation images it gets wrong, even while the validation "
-                    "accuracy hardly moves.",
+                    "over-confident on the validation images it gets wrong.",
     ),
     Prediction(
         qid="03_border_weights",
