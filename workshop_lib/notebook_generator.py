@@ -37,7 +37,7 @@ MODEL_ANSWERS = Path(__file__).resolve().parent / "checks" / "model_answers.py"
 CODE_BEGIN, CODE_END = "### BEGIN SOLUTION", "### END SOLUTION"
 MARKDOWN_BEGIN, MARKDOWN_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 ANSWER_PROMPT = "*Your answer (double-click here to write it):*"
-MARKDOWN_BEGIN_WITH_ID = re.compile(r"^\s*<!-- BEGIN SOLUTION id=([A-Za-z0-9_-]+) -->\s*$")
+ANSWER_ID_MARKER = re.compile(r"^\s*<!-- BEGIN SOLUTION id=([A-Za-z0-9_.-]+) -->\s*$")  # id: group 1
 NBVAL_MARKER = re.compile(r"^\s*# NBVAL_[A-Z_]+\s*$")
 CELL_METADATA_DROPPED = ("execution", "papermill", "collapsed", "scrolled")
 
@@ -78,7 +78,7 @@ def student_source(source: str, cell_type: str, where: str = "cell") -> str:
             lambda indent: [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"], where,
         )
     elif cell_type == "markdown":
-        lines = [MARKDOWN_BEGIN if MARKDOWN_BEGIN_WITH_ID.match(line) else line for line in lines]
+        lines = [MARKDOWN_BEGIN if ANSWER_ID_MARKER.match(line) else line for line in lines]
         lines = _replace_blocks(lines, MARKDOWN_BEGIN, MARKDOWN_END, lambda indent: [ANSWER_PROMPT], where)
     return "\n".join(lines)
 
@@ -87,7 +87,7 @@ def model_answers(source: str) -> dict[str, str]:
     """Question id -> model answer text, for every `BEGIN SOLUTION id=...` block of a markdown cell."""
     answers, qid, lines = {}, None, []
     for line in source.split("\n"):
-        match = MARKDOWN_BEGIN_WITH_ID.match(line)
+        match = ANSWER_ID_MARKER.match(line)
         if match:
             qid, lines = match.group(1), []
         elif line.strip() == MARKDOWN_END and qid is not None:
@@ -101,7 +101,7 @@ def model_answers(source: str) -> dict[str, str]:
 def reveal_cell(qid: str) -> nbformat.NotebookNode:
     """The code cell after a written question in the student notebook: shows the model answer."""
     cell = nbformat.v4.new_code_cell(f'check.reveal("{qid}")')
-    cell.id = f"reveal-{qid}"[:64]  # fixed, so that generating twice gives the same bytes
+    cell.id = re.sub(r"[^A-Za-z0-9_-]", "-", f"reveal-{qid}")[:64]  # fixed: the same bytes every time
     return cell
 
 
