@@ -47,7 +47,7 @@ def test_python_below_3_10_fails_with_a_fix_that_needs_no_make(capsys):
     old_python = ("python", lambda facts: preflight.check_python(facts, (3, 9, 6, "final", 0)))
     assert preflight.main([], checks=[old_python, ("packages", preflight.check_versions)]) == 1
     out = capsys.readouterr().out
-    assert "[FAIL] python: Python 3.9.6 is too old" in out and "py -3.12 -m venv .venv" in out
+    assert "[FAIL] python: Python 3.9.6 is too old" in out and "py -3.11 -m venv .venv" in out
     assert "[SKIP] packages: needs Python 3.10" in out and "`make" not in out
     line = last_line(out)
     assert line["verdict"] == "FAIL[python]" and line["python"] == "3.9.6" and line["epoch"] == "?"
@@ -78,7 +78,7 @@ def test_an_old_package_is_named_with_a_pip_command(capsys, monkeypatch):
     assert preflight.main([], checks=[("packages", preflight.check_versions)]) == 1
     out = capsys.readouterr().out
     assert "[FAIL] packages: torch" in out and "older than 99.0" in out
-    assert "python -m pip install -e ." in out and "`make" not in out
+    assert "python -m pip install -c constraints.txt -e ." in out and "`make" not in out
 
 
 def test_widgets_without_their_jupyterlab_extension_fail(monkeypatch, tmp_path):

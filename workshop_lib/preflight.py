@@ -47,13 +47,14 @@ LAB_EXTENSIONS = {"ipywidgets": "@jupyter-widgets/jupyterlab-manager", "ipycanva
 WIDGET_NOTEBOOK = "preflight_widgets.ipynb"
 
 FIX_INSTALL = ("in the workshop folder, with the workshop's environment active, run "
-               "`python -m pip install -e .`")
+               "`python -m pip install -c constraints.txt -e .`")
 FIX_PYTHON = (
-    "install Python 3.12 (python.org for Windows and macOS, your package manager on Linux), then in "
-    "the workshop folder make a fresh environment: `py -3.12 -m venv .venv` on Windows "
-    "(`python3.12 -m venv .venv` elsewhere), activate it (`.venv\\Scripts\\activate` on Windows, "
-    "`source .venv/bin/activate` elsewhere) and run `python -m pip install -e .`"
+    "install Python 3.11 (python.org for Windows and macOS, your package manager on Linux), then in "
+    "the workshop folder make a fresh environment: `py -3.11 -m venv .venv` on Windows "
+    "(`python3.11 -m venv .venv` elsewhere), activate it (`.venv\\Scripts\\activate` on Windows, "
+    "`source .venv/bin/activate` elsewhere) and run `python -m pip install -c constraints.txt -e .`"
 )
+FIX_TORCH = "run `python -m pip install --force-reinstall -c constraints.txt torch torchvision`"
 FIX_WIDGETS = (
     "run `python -m pip install --upgrade ipywidgets jupyterlab_widgets ipycanvas` in the environment "
     "that runs JupyterLab, then stop and start JupyterLab (on a JupyterHub: ask its admin to install "
@@ -110,8 +111,7 @@ def check_versions(facts: dict) -> str:
     try:
         importlib.import_module("torchvision")  # a mismatched torch/torchvision pair fails here
     except Exception as err:
-        raise Problem(f"torchvision does not load with this torch ({err}).",
-                      "run `python -m pip install --force-reinstall torch torchvision`") from None
+        raise Problem(f"torchvision does not load with this torch ({err}).", FIX_TORCH) from None
     return ", ".join(found)
 
 
@@ -299,7 +299,7 @@ def check_training(facts: dict) -> str:
         raise Problem(
             f"one epoch reached only {history.val_accuracy[-1]:.1f}% validation accuracy (expected > 90%): "
             f"this PyTorch computes wrong results.",
-            "run `python -m pip install --force-reinstall torch torchvision`",
+            FIX_TORCH,
         )
     return (
         f"one epoch on {where} in {seconds:.1f} s (validation accuracy {history.val_accuracy[-1]:.1f}%): "
