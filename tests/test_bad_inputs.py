@@ -13,6 +13,7 @@ import os
 import struct
 import subprocess
 import sys
+import tracemalloc
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image, ImageDraw
@@ -29,12 +31,15 @@ from workshop_lib import (
     architectures,
     augmentation,
     data,
+    device,
     drawings,
     experiments,
     fnn,
     initialization,
     layers,
+    network_user,
     notebook_generator,
+    optim,
     plots,
     preprocessing,
     regression,
@@ -55,6 +60,14 @@ class Case:
 
 
 # ---- helpers that build bad inputs in the scratch folder -------------------------------------------
+
+
+def sparse_file(path: Path, size: int) -> Path:
+    """A file of `size` bytes that takes no disk space: a zip header, then a hole."""
+    with open(path, "wb") as f:
+        f.write(b"PK\x03\x04")
+        f.truncate(size)
+    return path
 
 
 def tiny() -> fnn.FNN:
@@ -103,6 +116,10 @@ def rewritten(tmp: Path, change: Callable[[dict], None], keep_digest: bool = Tru
 
 def flip_one_weight(checkpoint: dict) -> None:
     checkpoint["state_dict"]["layers.0.0.weight"][0, 0] += 1e-3
+
+
+def other_config(checkpoint: dict) -> None:
+    checkpoint["config"].update(hidden1=512)
 
 
 def absurd_config(checkpoint: dict) -> None:
@@ -204,8 +221,90 @@ def markdown(source: str):
 
 
 X4, Y4 = torch.rand(4, 784), torch.tensor([0, 1, 2, 3])
+LABELS = "t10k-labels-idx1-ubyte"
+
+
+def mnist_folder(tmp: Path, damage: Callable[[bytes], bytes] | None = None) -> Path:
+    """A copy of the shipped MNIST files in the scratch folder, the test labels' .gz changed by `damage`."""
+    folder = tmp / "mnist"
+    folder.mkdir()
+    for gz in data.DATA_ROOT.glob("*.gz"):
+        content = gz.read_bytes()
+        (folder / gz.name).write_bytes(damage(content) if damage and gz.name == f"{LABELS}.gz" else content)
+    return folder
+
+
+def flip_inside_the_stream(content: bytes) -> bytes:
+    """One byte of the compressed stream changed so that zlib itself refuses it."""
+    for offset in range(len(content) // 2, len(content) - 8, 97):
+        changed = bytearray(content)
+        changed[offset] ^= 0xFF
+        try:
+            zlib.decompress(bytes(changed), 31)  # 31: a gzip stream
+        except zlib.error:
+            return bytes(changed)
+    raise AssertionError("no single-byte change made zlib fail")
+
+
+def one_label_changed(content: bytes) -> bytes:
+    import gzip
+
+    labels = bytearray(gzip.decompress(content))
+    labels[100] = (labels[100] + 1) % 10
+    return gzip.compress(bytes(labels))
+
+
+def mnist_variable(folder: Path):
+    """A loader built with $WORKSHOP_MNIST_DIR set to `folder` for this call only."""
+    previous = os.environ.get(data.MNIST_DIR_VARIABLE)
+    os.environ[data.MNIST_DIR_VARIABLE] = str(folder)
+    try:
+        return data.FastDataLoaderFNN(subset_size=10)
+    finally:
+        if previous is None:
+            del os.environ[data.MNIST_DIR_VARIABLE]
+        else:
+            os.environ[data.MNIST_DIR_VARIABLE] = previous
+
 
 CASES = [
+    # -- the MNIST files: damaged, altered, missing; the project's error names the file and the fix ----------
+    Case(
+        "MNIST .gz truncated",
+        lambda t: data.FastDataLoaderFNN(root=mnist_folder(t, lambda b: b[:1000])),
+        data.MNISTDataError,
+        (f"{LABELS}.gz", "truncated or damaged", "to fix it"),
+    ),
+    Case(
+        "MNIST .gz damaged inside its compressed stream",
+        lambda t: data.mnist_dataset(False, mnist_folder(t, flip_inside_the_stream)),
+        data.MNISTDataError,
+        (f"{LABELS}.gz", "not a valid gzip file", "copy the original file"),
+    ),
+    Case(
+        "MNIST .gz recompressed with one label changed",
+        lambda t: data.ensure_mnist(mnist_folder(t, one_label_changed)),
+        data.MNISTDataError,
+        (f"{LABELS}.gz", "wrong content", "md5"),
+    ),
+    Case(
+        "MNIST folder empty",
+        lambda t: data.DataLoaderFNN(root=t),
+        data.MNISTDataError,
+        ("missing", "put the four original mnist .gz files"),
+    ),
+    Case(
+        "MNIST root is a file",
+        lambda t: data.mnist_mean_std(write(t, "mnist.gz", b"not a folder")),
+        data.MNISTDataError,
+        ("is a file", "folder that holds the four"),
+    ),
+    Case(
+        "WORKSHOP_MNIST_DIR points to a missing folder",
+        lambda t: mnist_variable(t / "nowhere"),
+        data.MNISTDataError,
+        ("missing in", "nowhere", "workshop_mnist_dir"),
+    ),
     # -- data loaders: arguments are checked before any data is read -------------------------------------
     Case(
         "batch size 0",
@@ -396,6 +495,12 @@ CASES = [
         "absurd config, digest recomputed",
         lambda t: NetworkUser.load(rewritten(t, absurd_config, keep_digest=False)),
         CheckpointError,
+        ("config", "parameters", "use fewer neurons"),
+    ),
+    Case(
+        "config of another size, digest recomputed",
+        lambda t: NetworkUser.load(rewritten(t, other_config, keep_digest=False)),
+        CheckpointError,
         ("does not match its weights", "layers.0.0.weight"),
     ),
     Case(
@@ -449,6 +554,96 @@ CASES = [
         lambda t: NetworkUser.load(_plain_state_dict(t)),
         CheckpointError,
         ("not a fnn workshop checkpoint", CHECKPOINT_FORMAT),
+    ),
+    Case(
+        "save where no folder can be made",
+        lambda t: NetworkUser(tiny()).save("/proc/fnn-workshop/m.pt"),
+        CheckpointError,
+        ("cannot write", "folder you can write"),
+    ),
+    Case(
+        "load onto an unknown device",
+        lambda t: NetworkUser.load(saved(t), device="gpu0"),
+        ValueError,
+        ("unknown device", "cpu"),
+    ),
+    Case(
+        "confusion matrix with class 10 of 10",
+        lambda t: network_user.confusion_matrix(Y4, torch.tensor([0, 1, 2, 10]), 10),
+        ValueError,
+        ("y_pred", "0..9"),
+    ),
+    Case(
+        "confusion matrix, 3 predictions for 4 labels",
+        lambda t: network_user.confusion_matrix(Y4, Y4[:3], 10),
+        ValueError,
+        ("one per image",),
+    ),
+    Case(
+        "split of no images",
+        lambda t: data.split_indices(0, 0.1, 0),
+        ValueError,
+        ("n", "at least 1"),
+    ),
+    Case(
+        "unknown device name",
+        lambda t: device.select_device("gpu"),
+        ValueError,
+        ("unknown device", "cuda"),
+    ),
+    Case(
+        "set_seed with text",
+        lambda t: device.set_seed("zero"),
+        ValueError,
+        ("seed", "whole number"),
+    ),
+    Case(
+        "negative seed",
+        lambda t: device.set_seed(-1),
+        ValueError,
+        ("seed",),
+    ),
+    Case(
+        "Adam of no parameters",
+        lambda t: optim.make_adam([]),
+        ValueError,
+        ("no parameters",),
+    ),
+    Case(
+        "normal init with a negative std",
+        lambda t: initialization.initializer("normal(-1)"),
+        ValueError,
+        ("unknown initialisation scheme", "normal(0.01)"),
+    ),
+    Case(
+        "activation as a list",
+        lambda t: fnn.make_activation(["relu"]),
+        ValueError,
+        ("unknown activation",),
+    ),
+    Case(
+        "layer dict with an unknown key",
+        lambda t: layers.DeepFNN([{"size": 8, "dropout": 0.5}]),
+        ValueError,
+        ("layer dict", "size"),
+    ),
+    Case(
+        "train a setting on no data",
+        lambda t: experiments.train_setting({}, None, 1),
+        TypeError,
+        ("fastdataloaderfnn",),
+    ),
+    Case(
+        "train a setting for 0 epochs",
+        lambda t: experiments.train_setting({}, _Loaders(), 0),
+        ValueError,
+        ("epochs",),
+    ),
+    Case(
+        "plot a grid by an unknown column",
+        lambda t: plots.plot_grid(pd.DataFrame({"neurons": [8]}), x="layers"),
+        ValueError,
+        ("no column", "neurons"),
     ),
     Case(
         "save onto a folder",
@@ -543,6 +738,18 @@ CASES = [
         ("epochs",),
     ),
     # -- models and layers --------------------------------------------------------------------------------
+    Case(
+        "FNN of a million neurons",
+        lambda t: fnn.FNN(hidden1=1_000_000),
+        ValueError,
+        ("parameters", "fewer neurons"),
+    ),
+    Case(
+        "DeepFNN of ten 4096-neuron layers",
+        lambda t: layers.DeepFNN([4096] * 10),
+        ValueError,
+        ("parameters", "fewer neurons"),
+    ),
     Case("negative layer size", lambda t: fnn.FNN(hidden1=-5), ValueError, ("hidden1", "positive")),
     Case(
         "layer size as text", lambda t: fnn.dense_layer("784", 10), TypeError, ("in_features", "whole number")
@@ -744,6 +951,18 @@ CASES = [
         ("class names",),
     ),
     # -- widgets' plain functions ---------------------------------------------------------------------------
+    Case(
+        "a 300 MB checkpoint (sparse file)",
+        lambda t: NetworkUser.load(sparse_file(t / "huge.pt", 300 * 2**20)),
+        CheckpointError,
+        ("larger than any workshop model", "refused unread"),
+    ),
+    Case(
+        "browse labels 0..10",
+        lambda t: widgets.PredictionBrowser(tiny(), loader(X4, torch.tensor([0, 1, 2, 10]))),
+        ValueError,
+        ("labels run from 0 to 10", "0..9"),
+    ),
     Case(
         "browse an empty loader", lambda t: widgets.predictions_for(tiny(), []), ValueError, ("no batches",)
     ),
@@ -991,6 +1210,10 @@ class NoParamsButWrongShape(nn.Module):
         return x.view(len(x), 1, 28, 28) * self.w
 
 
+class _Loaders:
+    train_loader = val_loader = test_loader = ()
+
+
 def _plain_state_dict(tmp: Path) -> Path:
     path = tmp / "state.pt"
     torch.save(tiny().state_dict(), path)
@@ -1051,13 +1274,14 @@ def test_a_running_save_is_left_alone_and_an_old_one_is_cleaned(tmp_path):
     assert running.exists() and not stale.exists()
 
 
-def test_checkpoints_are_readable_as_the_umask_allows(tmp_path):
-    old = os.umask(0o022)
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_checkpoints_are_created_with_the_mode_the_umask_allows(tmp_path, umask, mode):
+    old = os.umask(umask)
     try:
         path = NetworkUser(tiny()).save(tmp_path / "m.pt")
     finally:
         os.umask(old)
-    assert path.stat().st_mode & 0o777 == 0o644
+    assert path.stat().st_mode & 0o777 == mode
 
 
 def test_a_saved_checkpoint_loads_back_exactly(tmp_path):
@@ -1070,8 +1294,14 @@ def test_a_saved_checkpoint_loads_back_exactly(tmp_path):
 def test_divergence_on_the_last_step_records_nothing_and_the_model_cannot_be_saved(tmp_path):
     torch.manual_seed(0)
     model = fnn.FNN(hidden1=8, hidden2=8)
-    trainer = NetworkTrainer(model, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=1e38),
-                             loader(X4, Y4), loader(X4, Y4), progress=False)
+    trainer = NetworkTrainer(
+        model,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=1e38),
+        loader(X4, Y4),
+        loader(X4, Y4),
+        progress=False,
+    )
     with pytest.raises(TrainingDivergedError, match="validation loss became nan after epoch 1"):
         trainer.train(1)
     assert trainer.history.val_loss == [] and trainer.history.train_loss == []
@@ -1090,8 +1320,11 @@ def test_the_generator_exits_non_zero_and_writes_nothing_on_a_bad_marker(tmp_pat
 
 
 def test_a_marker_with_an_id_is_valid_in_markdown():
-    notebook_generator.check_markers(["<!-- BEGIN SOLUTION id=why-three-splits -->", "x",
-                                      "<!-- END SOLUTION -->"], "markdown", "nb, cell 2")
+    notebook_generator.check_markers(
+        ["<!-- BEGIN SOLUTION id=why-three-splits -->", "x", "<!-- END SOLUTION -->"],
+        "markdown",
+        "nb, cell 2",
+    )
 
 
 def digit_picture() -> Image.Image:
@@ -1130,8 +1363,9 @@ def test_every_picture_mode_gives_the_same_digit(mode):
     assert similarity > 0.9, f"{mode}: cosine similarity {similarity:.3f} with the gray picture's digit"
 
 
-@pytest.mark.parametrize("mode,fmt", [("I;16", "PNG"), ("F", "TIFF"), ("CMYK", "JPEG"), ("P", "GIF"),
-                                      ("LA", "PNG"), ("1", "BMP")])
+@pytest.mark.parametrize(
+    "mode,fmt", [("I;16", "PNG"), ("F", "TIFF"), ("CMYK", "JPEG"), ("P", "GIF"), ("LA", "PNG"), ("1", "BMP")]
+)
 def test_every_picture_mode_reads_from_file_bytes(mode, fmt):
     data = png_bytes(in_mode(mode), format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
     result = preprocessing.mnist_style(preprocessing.open_image(data))
@@ -1170,3 +1404,19 @@ def test_a_48_megapixel_photo_upload_stays_within_300_mb(tmp_path):
 
 
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "upload_memory.py"
+
+
+def test_a_big_pil_picture_is_shrunk_before_any_float_array_is_made():
+    big = Image.new("RGB", (4000, 3000), (235, 230, 220))  # 12 megapixels: 288 MB as float64 RGB
+    ImageDraw.Draw(big).line([(1500, 750), (2250, 750), (1750, 2250)], fill=(20, 20, 40), width=120)
+    tracemalloc.start()
+    try:
+        result = preprocessing.mnist_style(big)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"mnist_style of a 4000x3000 RGB picture: tracemalloc peak {peak / 2**20:.0f} MB")
+    assert peak < 100 * 2**20
+    small = big.resize((400, 300), Image.Resampling.BOX)
+    reference = preprocessing.mnist_style(small)
+    assert torch.nn.functional.cosine_similarity(reference, result, dim=0).item() > 0.95

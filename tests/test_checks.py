@@ -1,11 +1,13 @@
 """Each check passes correct solutions (written differently from the reference) and names the
 typical mistakes; an unfinished exercise is 'not done' and the lesson goes on with the reference."""
 
+import ast
 import inspect
 import linecache
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -601,3 +603,41 @@ def test_the_device_check_catches_an_input_left_on_the_cpu():
 
 def test_the_device_check_passes_an_input_moved_to_the_models_device():
     assert diagnose("predict_drawing", predict_drawing_on_the_models_device).status == CORRECT
+
+
+def test_an_answer_whose_saved_form_fails_is_not_saved_and_the_learner_is_told(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WORKSHOP_ANSWERS_DIR", str(tmp_path))
+    namespace = {"__name__": "__main__", "check": check, "shape": torch.Size([784])}  # not a literal
+    run_cell(namespace, "def flatten(image):\n    return image.reshape(shape)\n", "uses_a_global")
+    run_cell(namespace, "flatten = check.flatten(flatten)", "check_it")
+    out = capsys.readouterr().out
+    assert "Correct [flatten]" in out and "Not saved for later lessons" in out and "shape" in out
+    assert not (tmp_path / "flatten.py").exists()
+    assert check.mine("flatten") is torch.flatten
+
+
+# ---------------------------------------------------------------- the shape of the check layer
+
+def test_each_exercise_is_a_named_documented_check_made_from_the_registry():
+    for name, spec in EXERCISES.items():
+        function = getattr(check, name)
+        assert function.__name__ == name and name in dir(check)
+        assert function.__doc__.startswith(f"Check {spec.doc}")
+    assert {"hint", "solution", "predict", "prediction_result", "reveal", "mine"} <= set(dir(check))
+
+
+def test_the_checks_import_no_plotting_or_widget_module():
+    code = ("import sys\nfrom workshop_lib import check\n"
+            "print(sorted(m for m in sys.modules if m in ('matplotlib.pyplot', 'ipywidgets', "
+            "'workshop_lib.plots', 'workshop_lib.widgets')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_no_check_module_imports_a_private_name_of_another():
+    folder = Path(check.__file__).parent
+    for path in [folder / "check.py", *sorted((folder / "checks").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{path.name} imports {private} from {node.module}"

@@ -115,3 +115,14 @@ def test_preflight_sees_a_widget_render_in_jupyterlab(tmp_path):
     facts: dict = {}
     said = preflight.check_widgets(facts, folder=tmp_path)
     assert facts["widgets"] == "rendered" and "rendered in JupyterLab" in said
+
+
+def test_a_damaged_mnist_file_is_named_with_its_fix(capsys, monkeypatch, mnist_copy):
+    gz = mnist_copy / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz"
+    gz.write_bytes(gz.read_bytes()[:1000])
+    monkeypatch.setenv("WORKSHOP_MNIST_DIR", str(mnist_copy))
+    assert preflight.main([], checks=[("data", preflight.check_data)]) == 1
+    out = capsys.readouterr().out
+    assert f"[FAIL] data: {gz} is not a valid gzip file" in out
+    assert f"fix: copy the original file into {gz.parent}" in out and "`make" not in out
+    assert last_line(out)["verdict"] == "FAIL[data]"

@@ -27,14 +27,24 @@ def check_exercise(name: str, answer):
     outcome = engine.verdict(exercise, answer)
     print(outcome)
     if outcome.status == engine.CORRECT:
-        try:
-            answers.record(name, answer)
-        except (answers.NotRecordable, OSError) as why:
-            print(f"(Not saved for later lessons: {why}. They will use the library's reference.)")
+        _save(exercise, answer)
         return answer
     print(f"The lesson continues with the reference {exercise.reference_name}. "
           f"Stuck? Run check.hint({name!r}).")
     return exercise.reference
+
+
+def _save(exercise: engine.Exercise, answer) -> None:
+    """Save a correct answer for later lessons, once its saved form is known to rebuild and pass."""
+    try:
+        answers.record(exercise.name, answer)
+        rebuilt = engine.diagnose(exercise, answers.rebuild(exercise.name))
+        if rebuilt.status != engine.CORRECT:
+            raise answers.NotRecordable(f"saved on its own, it fails its check ({rebuilt.message})")
+    except Exception as why:  # the lesson goes on whatever happens here
+        answers.forget(exercise.name)
+        print(f"(Not saved for later lessons: {why}. Define what it uses inside it, or import it in the "
+              f"same cell; until then later lessons use the library's reference.)")
 
 
 def _exercise_check(exercise: engine.Exercise):

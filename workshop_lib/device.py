@@ -12,7 +12,10 @@ from torch import nn
 def select_device(preferred: str | None = None) -> torch.device:
     """`preferred` if given, else CUDA, then Apple's MPS, then the CPU."""
     if preferred is not None:
-        return torch.device(preferred)
+        try:
+            return torch.device(preferred)
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"Unknown device {preferred!r}: use 'cpu', 'cuda', 'mps' or None.") from err
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
@@ -29,6 +32,8 @@ def model_device(model: nn.Module) -> torch.device:
 
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and PyTorch (all devices)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ValueError(f"A seed is a whole number from 0 to 2**32 - 1, e.g. 0; got {seed!r}.")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

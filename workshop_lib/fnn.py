@@ -21,10 +21,23 @@ def make_activation(name: str | None) -> nn.Module | None:
         return None
     try:
         return ACTIVATIONS[name]()
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable name, e.g. a list
         raise ValueError(
             f"Unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} or None."
         ) from None
+
+
+MAX_PARAMETERS = 50_000_000  # 200 MB of float32 weights, ~800 MB with gradients and Adam's state
+
+
+def check_parameter_budget(sizes: list[int]) -> None:
+    """Refuse, before anything is allocated, a stack of layer widths with too many parameters."""
+    count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))  # weights and biases of each layer
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"Layers {sizes} would have {count:,} parameters, more than {MAX_PARAMETERS:,} "
+            f"(a laptop's memory); use fewer neurons."
+        )
 
 
 def check_size(value, name: str) -> None:
@@ -104,6 +117,7 @@ class FNN(nn.Module):
         for name, size in (("input_size", input_size), ("hidden1", hidden1), ("hidden2", hidden2),
                            ("output_size", output_size)):
             check_size(size, name)
+        check_parameter_budget([input_size, hidden1, hidden2, output_size])
         self.config = {
             "architecture": "FNN",
             "input_size": input_size,

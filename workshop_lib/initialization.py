@@ -44,7 +44,7 @@ def initializer(scheme: str | Initializer) -> Initializer:
                 value = float(match.group(2))
             except ValueError:
                 value = math.nan
-            if math.isfinite(value):
+            if math.isfinite(value) and (value > 0 or match.group(1) == "constant"):
                 return SCHEMES_WITH_ARGUMENT[match.group(1)](value)
     known = sorted(SCHEMES) + [f"{name}(x)" for name in sorted(SCHEMES_WITH_ARGUMENT)]
     raise ValueError(

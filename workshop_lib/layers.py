@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .fnn import check_flat_input, check_size, dense_layer
+from .fnn import check_flat_input, check_parameter_budget, check_size, dense_layer
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ def as_layer(
     if isinstance(spec, Layer):
         return spec
     if isinstance(spec, dict):
+        unknown = sorted(set(spec) - {"size", "activation", "batch_norm"})
+        if unknown or "size" not in spec:
+            raise ValueError(f"A layer dict has 'size', optionally 'activation', 'batch_norm'; got {spec!r}.")
         return Layer(**spec)
     if isinstance(spec, int) and not isinstance(spec, bool):
         return Layer(spec, activation, batch_norm)
@@ -78,6 +81,7 @@ class DeepFNN(nn.Module):
         check_size(output_size, "output_size")
         factory = LayerFactory(activation, batch_norm)
         hidden = factory.layers(layers)
+        check_parameter_budget([input_size, *(layer.size for layer in hidden), output_size])
         self.config = {  # JSON-able, so NetworkUser.load can rebuild the model
             "architecture": "DeepFNN",
             "layers": [asdict(layer) for layer in hidden],

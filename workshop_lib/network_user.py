@@ -20,6 +20,7 @@ from torch import nn
 
 from .architectures import build_from_config
 from .device import model_device
+from .fnn import MAX_PARAMETERS as MAX_CONFIG_PARAMETERS
 from .network_trainer import loss_failure
 
 CHECKPOINT_FORMAT = "fnn-workshop-checkpoint/1"
@@ -41,6 +42,12 @@ class Evaluation:
 
 def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int) -> torch.Tensor:
     """`[C, C]` counts: entry (i, j) is how many of true class i were predicted as j."""
+    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
+        if len(values) and (values.min() < 0 or values.max() >= num_classes):
+            raise ValueError(f"{name} holds classes from {int(values.min())} to {int(values.max())}, "
+                             f"outside 0..{num_classes - 1}. Check num_classes.")
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"{len(y_true)} true labels but {len(y_pred)} predictions: give one per image.")
     flat = y_true.long() * num_classes + y_pred.long()
     return torch.bincount(flat, minlength=num_classes * num_classes).view(num_classes, num_classes)
 
@@ -67,10 +74,16 @@ def loader_outputs(model: nn.Module, loader) -> Iterator[tuple[torch.Tensor, tor
 
 
 STALE_TMP_SECONDS = 3600  # a temporary file untouched this long belongs to no running save
-MAX_CONFIG_PARAMETERS = 50_000_000  # more than any workshop model; a config beyond is refused
 
 
 def _umask() -> int:
+    """The process's umask; read from /proc where possible, since setting it races with other threads."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -161,6 +174,11 @@ def read_checkpoint(path: Path | str, map_location="cpu") -> dict:
         raise CheckpointError(f"{path} is a folder, not a checkpoint file. Give the path of a .pt file.")
     if not path.exists():
         raise FileNotFoundError(f"No checkpoint at {path}. Save one first with NetworkUser.save.")
+    if path.stat().st_size > 4 * MAX_CONFIG_PARAMETERS + 2**24:  # float32 weights of the largest model
+        raise CheckpointError(
+            f"{path} is {path.stat().st_size / 2**20:,.0f} MB, larger than any workshop model's checkpoint; "
+            f"refused unread. Load only checkpoints saved from workshop models."
+        )
     try:
         with open(path, "rb") as f:
             kind = _what_file(f.read(16))
@@ -259,7 +277,10 @@ class NetworkUser:
             raise TypeError(f"NetworkUser wraps a torch nn.Module (e.g. FNN()), got {type(model).__name__}.")
         if next(model.parameters(), None) is None:
             raise ValueError(f"{type(model).__name__} has no parameters: there is nothing to save or use.")
-        self.device = torch.device(device) if device is not None else model_device(model)
+        try:
+            self.device = torch.device(device) if device is not None else model_device(model)
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"Unknown device {device!r}: use 'cpu', 'cuda' or select_device().") from err
         self.model = model.to(self.device)
 
     def save(self, path: Path | str) -> Path:

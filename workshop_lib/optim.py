@@ -21,6 +21,8 @@ def supports_fused_adam(device: torch.device | str) -> bool:
 def make_adam(parameters: Iterable[torch.nn.Parameter], lr: float = 1e-3, **kwargs) -> torch.optim.Adam:
     """`torch.optim.Adam`, with `fused=True` where supported (one kernel for all parameters)."""
     parameters = list(parameters)
+    if not parameters:
+        raise ValueError("No parameters to optimize: pass model.parameters() of a model with layers.")
     device = parameters[0].device if parameters and isinstance(parameters[0], torch.Tensor) else "cpu"
     kwargs.setdefault("fused", supports_fused_adam(device))
     return torch.optim.Adam(parameters, lr=lr, **kwargs)

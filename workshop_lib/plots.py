@@ -269,6 +269,9 @@ def plot_runs(runs: Iterable[Run], title: str = "") -> Figure:
 
 def plot_grid(table: pd.DataFrame, x: str, hue: str | None = None, y: str = "val_accuracy") -> Figure:
     """A `runs_table` column on the x axis, optionally one line per value of another column."""
+    missing = [c for c in (x, hue, y) if c is not None and c not in table.columns]
+    if missing:
+        raise ValueError(f"The table has no column {missing}; its columns: {list(table.columns)}.")
     fig, ax = plt.subplots(figsize=(6, 3.8))
     groups = table.groupby(hue) if hue else [("all", table)]
     for value, part in groups:

@@ -36,7 +36,7 @@ MIN_VERSIONS = {
     "seaborn": "0.13",
     "tqdm": "4.66",
 }
-# What the lessons write (decompressed MNIST 55 MB, checkpoints, executed notebooks) with room to spare.
+# What the lessons write (checkpoints, executed notebooks, the learner's answers) with room to spare.
 MIN_FREE_DISK_GB = 1.0
 # A JupyterLab server, one lesson's kernel (PyTorch, MNIST as tensors: ~1 GB) and the browser tab.
 MIN_AVAILABLE_RAM_GB = 2.0
@@ -49,10 +49,11 @@ WIDGET_NOTEBOOK = "preflight_widgets.ipynb"
 FIX_INSTALL = ("in the workshop folder, with the workshop's environment active, run "
                "`python -m pip install -c constraints.txt -e .`")
 FIX_PYTHON = (
-    "install Python 3.11 (python.org for Windows and macOS, your package manager on Linux), then in "
-    "the workshop folder make a fresh environment: `py -3.11 -m venv .venv` on Windows "
-    "(`python3.11 -m venv .venv` elsewhere), activate it (`.venv\\Scripts\\activate` on Windows, "
-    "`source .venv/bin/activate` elsewhere) and run `python -m pip install -c constraints.txt -e .`"
+    "install Python 3.11, the version the workshop is tested with (python.org for Windows and macOS, "
+    "your package manager on Linux), then in the workshop folder make a fresh environment: "
+    "`py -3.11 -m venv .venv` on Windows (`python3.11 -m venv .venv` elsewhere), activate it "
+    "(`.venv\\Scripts\\activate` on Windows, `source .venv/bin/activate` elsewhere) and run "
+    "`python -m pip install -c constraints.txt -e .`"
 )
 FIX_TORCH = "run `python -m pip install --force-reinstall -c constraints.txt torch torchvision`"
 FIX_WIDGETS = (
@@ -168,8 +169,7 @@ def check_data(facts: dict) -> str:
     sizes = len(data.mnist_dataset(True)), len(data.mnist_dataset(False))
     if sizes != (60_000, 10_000):
         raise Problem(f"MNIST has {sizes} images, expected (60000, 10000).",
-                      "restore the data folder: `git checkout -- data/MNIST/raw`, or download the "
-                      "workshop folder again")
+                      data.RESTORE)
     facts["mnist"] = "ok"
     return f"MNIST verified (MD5) in {folder}: 60000 train, 10000 test images"
 

@@ -35,8 +35,21 @@ class BlankImageError(PreprocessingError):
     """The image holds no digit: nothing differs from the background."""
 
 
+def _shrunk(image: Image.Image) -> Image.Image:
+    """A PIL picture with its longer side at most `MAX_SIDE`, so the float arrays below stay small."""
+    if max(image.size) <= MAX_SIDE:
+        return image
+    if image.mode in ("1", "P", "PA"):  # these resize by skipping pixels: average in gray or colour
+        image = image.convert("RGBA" if image.mode == "PA" or "transparency" in image.info else "RGB")
+    scale = MAX_SIDE / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
 def _as_array(image) -> np.ndarray:
     """A numpy array `[H, W]` or `[H, W, C]` (channels last) from numpy, PIL or torch input."""
+    if isinstance(image, Image.Image):
+        image = _shrunk(image)
     if isinstance(image, Image.Image) and image.mode[0] in "IF":  # 16/32-bit integers, floats
         values = np.asarray(image, dtype=np.float64)  # [H, W]
         if image.mode.startswith("I;16") or (image.mode == "I" and values.max() > 255):

@@ -54,8 +54,11 @@ def predictions_for(model: nn.Module, loader) -> Predictions:
         probs.append(_probabilities(model, x))
     if not labels:
         raise ValueError("The loader yielded no batches: there is nothing to browse.")
-    probs = torch.cat(probs)
-    return Predictions(torch.cat(images), torch.cat(labels), probs.argmax(dim=1), probs)
+    probs, labels = torch.cat(probs), torch.cat(labels)
+    if labels.min() < 0 or labels.max() >= probs.shape[1]:
+        raise ValueError(f"The loader's labels run from {int(labels.min())} to {int(labels.max())}, but the "
+                         f"model has {probs.shape[1]} classes (0..{probs.shape[1] - 1}). Check the loader.")
+    return Predictions(torch.cat(images), labels, probs.argmax(dim=1), probs)
 
 
 def select_indices(
