@@ -55,6 +55,7 @@ FIX_PYTHON = (
     "(`.venv\\Scripts\\activate` on Windows, `source .venv/bin/activate` elsewhere) and run "
     "`python -m pip install -c constraints.txt -e .`"
 )
+FIX_TORCH = "run `python -m pip install --force-reinstall -c constraints.txt torch torchvision`"
 FIX_WIDGETS = (
     "run `python -m pip install --upgrade ipywidgets jupyterlab_widgets ipycanvas` in the environment "
     "that runs JupyterLab, then stop and start JupyterLab (on a JupyterHub: ask its admin to install "
@@ -111,8 +112,7 @@ def check_versions(facts: dict) -> str:
     try:
         importlib.import_module("torchvision")  # a mismatched torch/torchvision pair fails here
     except Exception as err:
-        raise Problem(f"torchvision does not load with this torch ({err}).",
-                      "run `python -m pip install --force-reinstall torch torchvision`") from None
+        raise Problem(f"torchvision does not load with this torch ({err}).", FIX_TORCH) from None
     return ", ".join(found)
 
 
@@ -299,7 +299,7 @@ def check_training(facts: dict) -> str:
         raise Problem(
             f"one epoch reached only {history.val_accuracy[-1]:.1f}% validation accuracy (expected > 90%): "
             f"this PyTorch computes wrong results.",
-            "run `python -m pip install --force-reinstall torch torchvision`",
+            FIX_TORCH,
         )
     return (
         f"one epoch on {where} in {seconds:.1f} s (validation accuracy {history.val_accuracy[-1]:.1f}%): "
