@@ -641,3 +641,17 @@ def test_no_check_module_imports_a_private_name_of_another():
             if isinstance(node, ast.ImportFrom):
                 private = [a.name for a in node.names if a.name.startswith("_")]
                 assert not private, f"{path.name} imports {private} from {node.module}"
+
+
+@pytest.mark.parametrize(
+    "value, text", [(269322, "269,322"), (269322.0, "269,322"), (2.30734, "2.307"), (0.5, "0.5"), ("b", "b")]
+)
+def test_a_prediction_is_shown_as_a_learner_writes_it(value, text):
+    assert engine.shown(value) == text
+
+
+def test_the_answer_path_is_shown_from_the_home_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("WORKSHOP_ANSWERS_DIR", str(Path.home() / ".fnn_workshop" / "answers"))
+    assert check.answers.shown_path("fnn") == str(Path("~") / ".fnn_workshop" / "answers" / "fnn.py")
+    monkeypatch.setenv("WORKSHOP_ANSWERS_DIR", str(tmp_path))
+    assert check.answers.shown_path("fnn") == str(tmp_path / "fnn.py")

@@ -46,6 +46,16 @@ def test_a_written_answer_becomes_a_prompt():
     assert student_source(question, "markdown") == question
 
 
+def test_a_prediction_line_becomes_an_open_prediction_keeping_its_indent():
+    source = "\n".join(['my_prediction = "b"  ### PREDICTION', "    guess = 2.3 ### PREDICTION",
+                        'check.predict("q", my_prediction)'])
+    assert student_source(source, "code").split("\n") == [
+        "my_prediction = ...  # your prediction",
+        "    guess = ...  # your prediction",
+        'check.predict("q", my_prediction)',
+    ]
+
+
 def test_nbval_markers_are_dropped_from_student_code():
     assert student_source("# NBVAL_CHECK_OUTPUT\nprint(1)", "code") == "print(1)"
     assert student_source("# NBVAL_SKIP\ntrain()", "code") == "train()"

@@ -83,15 +83,15 @@ def mine(exercise: str):
         print(f"Using {fallback} for {exercise!r}: no answer of yours has passed check.{exercise} yet.")
         return chosen.reference
     except Exception as err:
-        print(f"Using {fallback} for {exercise!r}: your saved answer ({answers.answer_path(exercise)}) "
+        print(f"Using {fallback} for {exercise!r}: your saved answer ({answers.shown_path(exercise)}) "
               f"does not rebuild ({type(err).__name__}: {err}). Run its check again to save it afresh.")
         return chosen.reference
     outcome = engine.diagnose(chosen, answer)
     if outcome.status != engine.CORRECT:
-        print(f"Using {fallback} for {exercise!r}: your saved answer ({answers.answer_path(exercise)}) "
+        print(f"Using {fallback} for {exercise!r}: your saved answer ({answers.shown_path(exercise)}) "
               f"no longer passes its check: {outcome.message}")
         return chosen.reference
-    print(f"Using your own {exercise!r}, saved when it passed its check ({answers.answer_path(exercise)}).")
+    print(f"Using your own {exercise!r}, saved when it passed its check ({answers.shown_path(exercise)}).")
     return answer
 
 

@@ -38,6 +38,15 @@ def answer_path(exercise: str) -> Path:
     return answers_dir() / f"{exercise}.py"
 
 
+def shown_path(exercise: str) -> str:
+    """Where an exercise's answer is saved, as a learner reads it (`~` for the home folder)."""
+    path = answer_path(exercise)
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
 # ---------------------------------------------------------------- source code of an answer
 
 def _class_source_from_methods(cls: type) -> str:

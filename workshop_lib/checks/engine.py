@@ -240,7 +240,12 @@ class Prediction:
 
 
 def shown(value: str | float) -> str:
-    return value if isinstance(value, str) else f"{value:.4g}"
+    """A prediction or an observed value as the learner wrote it: 269,322 rather than 2.693e+05."""
+    if isinstance(value, str):
+        return value
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:.4g}"
 
 
 def prediction_report(spec: Prediction, predicted: str | float | None, observed) -> str:
