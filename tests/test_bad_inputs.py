@@ -28,12 +28,13 @@ from PIL import Image, ImageDraw
 from torch import nn
 
 from workshop_lib import (
+    architectures,
     augmentation,
     data,
     device,
     drawings,
+    experiments,
     fnn,
-    hyperparameters,
     initialization,
     layers,
     network_user,
@@ -546,19 +547,19 @@ CASES = [
     ),
     Case(
         "train a setting on no data",
-        lambda t: hyperparameters.train_setting({}, None, 1),
+        lambda t: experiments.train_setting({}, None, 1),
         TypeError,
         ("fastdataloaderfnn",),
     ),
     Case(
         "train a setting for 0 epochs",
-        lambda t: hyperparameters.train_setting({}, _Loaders(), 0),
+        lambda t: experiments.train_setting({}, _Loaders(), 0),
         ValueError,
         ("epochs",),
     ),
     Case(
         "plot a grid by an unknown column",
-        lambda t: hyperparameters.plot_grid(pd.DataFrame({"neurons": [8]}), x="layers"),
+        lambda t: plots.plot_grid(pd.DataFrame({"neurons": [8]}), x="layers"),
         ValueError,
         ("no column", "neurons"),
     ),
@@ -701,14 +702,17 @@ CASES = [
     ),
     Case(
         "config without architecture",
-        lambda t: fnn.build_from_config({"hidden1": 8}),
+        lambda t: architectures.build_from_config({"hidden1": 8}),
         ValueError,
         ("unknown architecture",),
     ),
-    Case("config that is not a dict", lambda t: fnn.build_from_config("FNN"), TypeError, ("config", "dict")),
+    Case(
+        "config that is not a dict", lambda t: architectures.build_from_config("FNN"),
+        TypeError, ("config", "dict"),
+    ),
     Case(
         "config with an unknown key",
-        lambda t: fnn.build_from_config({"architecture": "FNN", "dropout": 0.5}),
+        lambda t: architectures.build_from_config({"architecture": "FNN", "dropout": 0.5}),
         ValueError,
         ("dropout",),
     ),
@@ -905,8 +909,8 @@ CASES = [
         ("[b, c] logits",),
     ),
     Case(
-        "prediction picture 10x10",
-        lambda t: widgets.prediction_png(np.zeros((10, 10)), torch.rand(10)),
+        "digit picture 10x10",
+        lambda t: widgets.digit_png(np.zeros((10, 10))),
         ValueError,
         ("784",),
     ),
@@ -1013,32 +1017,32 @@ CASES = [
     # -- hyperparameters ----------------------------------------------------------------------------------
     Case(
         "unknown hyperparameter",
-        lambda t: hyperparameters.settings_of(dropout=0.5),
+        lambda t: experiments.settings_of(dropout=0.5),
         ValueError,
         ("unknown hyperparameter",),
     ),
-    Case("grid of one value", lambda t: hyperparameters.grid(neurons=64), TypeError, ("list of values",)),
+    Case("grid of one value", lambda t: experiments.grid(neurons=64), TypeError, ("list of values",)),
     Case(
         "zero neurons",
-        lambda t: hyperparameters.build_model({"neurons": 0}),
+        lambda t: experiments.build_model({"neurons": 0}),
         ValueError,
         ("neurons", "positive"),
     ),
     Case(
         "learning rate as text",
-        lambda t: hyperparameters.settings_of(learning_rate="1e-3"),
+        lambda t: experiments.settings_of(learning_rate="1e-3"),
         TypeError,
         ("learning_rate", "number"),
     ),
     Case(
         "negative learning rate",
-        lambda t: hyperparameters.settings_of(learning_rate=-0.1),
+        lambda t: experiments.settings_of(learning_rate=-0.1),
         ValueError,
         ("learning_rate", "positive"),
     ),
     Case(
         "no hidden layers as text",
-        lambda t: hyperparameters.settings_of(hidden_layers="2"),
+        lambda t: experiments.settings_of(hidden_layers="2"),
         TypeError,
         ("hidden_layers",),
     ),
@@ -1126,6 +1130,9 @@ class NoParamsButWrongShape(nn.Module):
 
 class _Loaders:
     train_loader = val_loader = test_loader = ()
+
+    def reseed(self, seed):
+        pass
 
 
 def _plain_state_dict(tmp: Path) -> Path:

@@ -1,19 +1,17 @@
 """The widgets in a real JupyterLab, driven through Chromium: they render, step, draw and predict.
 
-Screenshots go to build/screenshots/ (git-ignored).
+Screenshots go to build/screenshots/ (git-ignored). The test also measures how long each
+interaction takes from the learner's action to the new picture and text in the page (prints it and
+writes build/latency.json); a measurement, not a timed assertion.
 """
 
 import io
 import json
-import os
 import re
 import shutil
-import signal
-import socket
+import statistics
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -21,28 +19,15 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect, sync_playwright
 
+from workshop_lib.lab_server import CHROMIUM_ARGS, KERNEL_READY, RUN_ALL, find_chromium, private_lab
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = Path(__file__).parent / "browser" / "widgets_demo.ipynb"
 SCREENSHOTS = ROOT / "build" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-KERNEL_READY = """() => {
-    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-    const kernel = panel && panel.sessionContext && panel.sessionContext.session
-        && panel.sessionContext.session.kernel;
-    return kernel && kernel.connectionStatus === "connected" && kernel.status === "idle";
-}"""
+LATENCY_JSON = ROOT / "build" / "latency.json"
 SHOWN = re.compile(r"image (\d+) \((\d+) of (\d+)\): true (\d+), predicted (\d+)")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def find_chromium() -> str | None:
-    for candidate in ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(candidate)
-        if path:
-            return path
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -58,77 +43,11 @@ def chromium() -> str:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_server(url: str, server: subprocess.Popen, log: Path, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"JupyterLab did not answer within {seconds} s:\n{log.read_text()[-3000:]}")
-
-
-def stop(server: subprocess.Popen) -> None:
-    """SIGTERM (the server shuts its kernels down), then SIGKILL the whole process group."""
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(server.pid, signal.SIGKILL)  # kernels left behind, if any
-    except ProcessLookupError:
-        pass
-    server.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
-    """A private JupyterLab on 127.0.0.1: own root, settings and token; always shut down."""
-    home = tmp_path_factory.mktemp("lab")
-    notebooks = home / "notebooks"
-    notebooks.mkdir()
-    shutil.copy(NOTEBOOK, notebooks / NOTEBOOK.name)
-    settings = home / "settings" / "@jupyterlab"
-    for plugin, values in (
-        ("apputils-extension/notification", {"fetchNews": "false", "checkForUpdates": False}),  # no pop-ups
-        ("notebook-extension/tracker", {"autoStartDefaultKernel": True}),  # no "Select Kernel" dialog
-    ):
-        path = settings / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    token, port = os.urandom(16).hex(), free_port()
-    env = {k: v for k, v in os.environ.items() if k != "WORKSHOP_HEADLESS"}  # a live front end
-    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"), IPYTHONDIR=str(home / "ipython"))
-    log = home / "server.log"
-    command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={notebooks}", f"--LabApp.user_settings_dir={home / 'settings'}",
-        f"--LabApp.workspaces_dir={home / 'workspaces'}", "--LabApp.expose_app_in_browser=True",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
-    with open(log, "w") as out:
-        server = subprocess.Popen(command, cwd=notebooks, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)  # its own process group, kernels included
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for_server(f"{base}/api/status?token={token}", server, log)
-        yield f"{base}/lab/tree/{NOTEBOOK.name}?token={token}"
-    finally:
-        stop(server)
+    """A private JupyterLab serving the demo notebook; always shut down."""
+    with private_lab(NOTEBOOK, tmp_path_factory.mktemp("lab")) as url:
+        yield url
 
 
 def shown(widget) -> tuple[int, int, int, int]:
@@ -163,6 +82,91 @@ def draw(page, canvas, points) -> None:
     page.mouse.up()
 
 
+# In the page: watch a widget until its text (`selector`) and its <img> both show something new.
+# Times are the page's own performance.now(), from `t0` (set just before the click is dispatched, or
+# by the capturing "mouseup" listener at the end of a stroke) to the mutation in the DOM; the picture
+# counts once its new src is decoded, ready to paint. A step that keeps the same image (the same
+# index in a new selection) counts as done with its text.
+WATCH = """([root, selector]) => {
+    const text = () => { const e = root.querySelector(selector); return e ? e.textContent : ""; };
+    const index = t => { const m = /image (\\d+)/.exec(t); return m ? m[1] : null; };
+    const picture = () => root.querySelector("img");
+    const beforeText = text(), beforeSrc = picture() ? picture().src : null;
+    const watch = {t0: null};
+    watch.done = new Promise(resolve => {
+        let tText = null, tImage = null, decoding = false;
+        const finish = () => {
+            if (tText === null || tImage === null || watch.t0 === null) return;
+            observer.disconnect();
+            clearTimeout(timer);
+            resolve({text: tText - watch.t0, all: Math.max(tText, tImage) - watch.t0});
+        };
+        const check = () => {
+            const now = performance.now(), shown = text(), img = picture();
+            if (tText === null && shown && shown !== beforeText) {
+                tText = now;
+                if (index(shown) !== null && index(shown) === index(beforeText)) tImage = tImage ?? now;
+            }
+            if (tImage === null && !decoding && img && img.src && img.src !== beforeSrc) {
+                decoding = true;
+                img.decode().catch(() => null).then(() => { tImage = performance.now(); finish(); });
+            }
+            finish();
+        };
+        const observer = new MutationObserver(check);
+        observer.observe(root, {subtree: true, childList: true, characterData: true, attributes: true});
+        const timer = setTimeout(() => { observer.disconnect(); resolve(null); }, 60000);
+    });
+    window.fnnWatch = watch;
+    window.addEventListener("mouseup", () => { watch.t0 = watch.t0 ?? performance.now(); },
+                            {capture: true, once: true});
+}"""
+CLICK = """([root, kind, option]) => {
+    const find = (css, words) => [...root.querySelectorAll(css)].find(e => e.textContent.includes(words));
+    window.fnnWatch.t0 = performance.now();
+    if (kind === "button") {
+        find("button", option).click();
+    } else if (kind === "checkbox") {
+        find(".widget-checkbox", option).querySelector("input").click();
+    } else {  // a dropdown: [its description, the option's position]
+        const select = find(".widget-dropdown", option[0]).querySelector("select");
+        select.selectedIndex = option[1];
+        select.dispatchEvent(new Event("change", {bubbles: true}));
+    }
+}"""
+
+
+def timed(page, root, selector: str, act) -> dict:
+    """Milliseconds from an action to its new text (`text`) and to text and picture both (`all`)."""
+    page.evaluate(WATCH, [root, selector])
+    act()
+    result = page.evaluate("() => window.fnnWatch.done")
+    assert result is not None, f"the widget did not update within 60 s ({selector})"
+    page.wait_for_timeout(150)  # let the kernel go idle: each step is timed on its own
+    return result
+
+
+def summary(samples: list[dict]) -> dict:
+    """Median and max, in ms, of the text-only and the whole-update times."""
+    out = {"n": len(samples)}
+    for key in ("text", "all"):
+        values = [sample[key] for sample in samples]
+        out[key] = {"median_ms": round(statistics.median(values), 1), "max_ms": round(max(values), 1),
+                    "samples_ms": [round(v, 1) for v in values]}
+    return out
+
+
+def report_latency(latency: dict) -> None:
+    """Print the latencies against the 100 ms goal and write them to build/latency.json."""
+    print("\nclick-to-update latency in JupyterLab (ms; text = label only, all = label and picture):")
+    for name, stats in latency.items():
+        print(f"  {name:<34} n={stats['n']:>2}  text median {stats['text']['median_ms']:6.1f} "
+              f"max {stats['text']['max_ms']:6.1f}   all median {stats['all']['median_ms']:6.1f} "
+              f"max {stats['all']['max_ms']:6.1f}   (goal: median <= 100)")
+    LATENCY_JSON.parent.mkdir(parents=True, exist_ok=True)
+    LATENCY_JSON.write_text(json.dumps(latency, indent=2) + "\n")
+
+
 @pytest.fixture
 def black_on_white_seven(tmp_path) -> Path:
     """A gray-on-white "7" on a non-square RGB picture, as a phone photo of paper might be."""
@@ -187,7 +191,7 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
             expect.set_options(timeout=60_000)  # the kernel answers slowly on a busy machine; 5 s by default
             page.goto(jupyterlab)
             page.wait_for_function(KERNEL_READY, polling=250)  # run-all before that pops up a kernel dialog
-            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+            page.evaluate(RUN_ALL)
 
             # The prediction browser: a rendered widget, not an error and not a text repr.
             widget = page.locator(".fnn-prediction-browser").first
@@ -214,6 +218,18 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
             settled(picture, before)
             widget.screenshot(path=SCREENSHOTS / "prediction_browser_only_mistakes.png")
 
+            # Latency: "next", the "only mistakes" filter and the true-class filter, step by step.
+            latency = {}
+            root = widget.element_handle()
+            click = lambda kind, option: lambda: page.evaluate(CLICK, [root, kind, option])  # noqa: E731
+            latency["browser: next"] = summary(
+                [timed(page, root, ".fnn-shown", click("button", "next")) for _ in range(20)])
+            latency["browser: only-mistakes filter"] = summary(
+                [timed(page, root, ".fnn-shown", click("checkbox", "only mistakes")) for _ in range(10)])
+            latency["browser: true-class filter"] = summary(
+                [timed(page, root, ".fnn-shown", click("dropdown", ["true class", 1 + c % 10]))
+                 for c in range(10)])
+
             # The canvas: draw a "7" with the mouse, press predict.
             digit = page.locator(".fnn-digit-canvas").first
             digit.scroll_into_view_if_needed()
@@ -235,6 +251,18 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
             expect(digit).to_contain_text("Draw a digit with the mouse")
             digit.get_by_role("button", name="predict").click()
             expect(digit).to_contain_text("The canvas is empty")
+
+            # Latency: the end of a stroke (mouse up) to the new prediction, on a cleared canvas each time.
+            samples = []
+            for i in range(8):
+                digit.get_by_role("button", name="clear").click()
+                expect(digit).to_contain_text("Draw a digit with the mouse")
+                shift = 0.02 * (i + 1)  # a different drawing each time, so each result is a new picture
+                stroke = [(0.25 + shift, 0.2), (0.75, 0.2 + shift), (0.45 - shift, 0.85)]
+                samples.append(timed(page, digit.element_handle(), ".fnn-digit-prediction",
+                                     lambda: draw(page, canvas, stroke)))  # noqa: B023
+            latency["canvas: stroke -> prediction"] = summary(samples)
+            report_latency(latency)
 
             # Training curves and the confusion matrix: one picture each, the cell on (4, 9) browsable.
             cells = page.locator(".jp-Notebook .jp-CodeCell")

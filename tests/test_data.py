@@ -1,26 +1,40 @@
 import gzip
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import zlib
 
 import pytest
 import torch
 
 from workshop_lib.data import (
+    DATA_ROOT,
     MNIST_MD5,
     DataLoaderFNN,
     FastDataLoaderFNN,
     MNISTDataError,
     TensorBatchLoader,
     ensure_mnist,
-    file_md5,
     mnist_dataset,
+    mnist_dir,
     mnist_mean_std,
+    split_indices,
 )
 
 
+def listing(folder):
+    """Every file under `folder`, hidden ones included, with its size."""
+    return sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*"))
+
+
 def test_files_are_the_original_mnist(mnist_root):
-    raw = mnist_root / "MNIST" / "raw"
+    assert mnist_root == DATA_ROOT and DATA_ROOT.parent.name == "workshop_lib"
     for name, md5 in MNIST_MD5.items():
-        assert file_md5(raw / name) == md5
+        assert hashlib.md5(gzip.decompress((mnist_root / f"{name}.gz").read_bytes())).hexdigest() == md5
     train, test = mnist_dataset(True), mnist_dataset(False)
+    assert train.data.shape == (60000, 28, 28) and train.data.dtype == torch.uint8
     assert train.targets[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert test.targets[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
     assert torch.bincount(train.targets).tolist() == [
@@ -29,12 +43,68 @@ def test_files_are_the_original_mnist(mnist_root):
     assert torch.bincount(test.targets).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
+def test_the_dataset_gives_what_torchvisions_mnist_gives(tmp_path, mnist_root):
+    from torchvision import datasets, transforms
+
+    raw = tmp_path / "MNIST" / "raw"  # torchvision reads the uncompressed files from here
+    raw.mkdir(parents=True)
+    for name in MNIST_MD5:
+        (raw / name).write_bytes(gzip.decompress((mnist_root / f"{name}.gz").read_bytes()))
+    to_tensor = transforms.ToTensor()
+    for train in (True, False):
+        theirs = datasets.MNIST(str(tmp_path), train=train, download=False, transform=to_tensor)
+        ours = mnist_dataset(train, transform=to_tensor)
+        assert len(ours) == len(theirs) and ours.classes == theirs.classes
+        assert torch.equal(ours.data, theirs.data) and torch.equal(ours.targets, theirs.targets)
+        for i in (0, 1, len(ours) - 1):
+            (x, y), (xt, yt) = ours[i], theirs[i]
+            assert torch.equal(x, xt) and y == yt and type(y) is type(yt)
+    image, label = mnist_dataset(True)[0]
+    assert image.mode == "L" and image.size == (28, 28) and label == 5
+
+
+def test_the_uncompressed_files_alone_are_read_too(tmp_path, mnist_root):
+    for name in MNIST_MD5:
+        (tmp_path / name).write_bytes(gzip.decompress((mnist_root / f"{name}.gz").read_bytes()))
+    assert ensure_mnist(tmp_path) == tmp_path
+    assert torch.equal(mnist_dataset(False, tmp_path).data, mnist_dataset(False).data)
+    labels = tmp_path / "t10k-labels-idx1-ubyte"
+    labels.write_bytes(labels.read_bytes()[:500])
+    with pytest.raises(MNISTDataError, match=r"t10k-labels-idx1-ubyte holds the wrong content"):
+        ensure_mnist(tmp_path)
+
+
 def test_truncated_gz_is_reported_with_its_name_and_the_fix(mnist_copy):
     gz = mnist_copy / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz"
     gz.write_bytes(gz.read_bytes()[:1000])
-    with pytest.raises(MNISTDataError, match=r"t10k-labels-idx1-ubyte\.gz.*git checkout"):
-        ensure_mnist(mnist_copy, allow_download=False)
-    assert not (mnist_copy / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").exists()
+    before = listing(mnist_copy)
+    with pytest.raises(MNISTDataError, match=r"labels-idx1-ubyte\.gz is not a valid gzip.*copy the orig"):
+        ensure_mnist(mnist_copy)
+    assert listing(mnist_copy) == before  # nothing written, no hidden partial file
+
+
+def damaged_inside_the_stream(data: bytes) -> bytes:
+    """`data` with one byte of its compressed stream changed so that zlib itself refuses it."""
+    for offset in range(len(data) // 2, len(data) - 8, 97):
+        damaged = bytearray(data)
+        damaged[offset] ^= 0xFF
+        try:
+            gzip.decompress(bytes(damaged))
+        except zlib.error:
+            return bytes(damaged)
+        except (OSError, EOFError):
+            continue
+    raise AssertionError("no single-byte change made zlib fail")
+
+
+def test_gz_damaged_inside_its_compressed_stream_gets_the_projects_error(mnist_copy):
+    gz = mnist_copy / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz"
+    gz.write_bytes(damaged_inside_the_stream(gz.read_bytes()))
+    before = listing(mnist_copy)
+    with pytest.raises(MNISTDataError, match=r"train-labels-idx1-ubyte\.gz is not a valid gzip file") as err:
+        ensure_mnist(mnist_copy)
+    assert isinstance(err.value.__cause__, zlib.error)
+    assert listing(mnist_copy) == before
 
 
 def test_altered_gz_is_reported_not_loaded(mnist_copy):
@@ -42,21 +112,43 @@ def test_altered_gz_is_reported_not_loaded(mnist_copy):
     content = bytearray(gzip.decompress(gz.read_bytes()))
     content[100] = (content[100] + 1) % 10  # one label changed: a silently wrong dataset
     gz.write_bytes(gzip.compress(bytes(content)))
-    with pytest.raises(MNISTDataError, match="t10k-labels-idx1-ubyte.gz decompresses to the wrong"):
-        ensure_mnist(mnist_copy, allow_download=False)
+    with pytest.raises(MNISTDataError, match="t10k-labels-idx1-ubyte.gz holds the wrong content"):
+        mnist_dataset(False, mnist_copy)
 
 
-def test_damaged_decompressed_file_is_rebuilt_from_the_gz(mnist_copy):
-    ensure_mnist(mnist_copy, allow_download=False)
-    raw = mnist_copy / "MNIST" / "raw" / "train-labels-idx1-ubyte"
-    raw.write_bytes(raw.read_bytes()[:500])
-    ensure_mnist(mnist_copy, allow_download=False)
-    assert file_md5(raw) == MNIST_MD5["train-labels-idx1-ubyte"]
+def test_missing_files_say_where_to_put_them(tmp_path):
+    with pytest.raises(MNISTDataError, match=rf"missing in {tmp_path}.*Put the four original MNIST \.gz"):
+        ensure_mnist(tmp_path)
 
 
-def test_missing_files_offline_say_where_to_put_them(tmp_path):
-    with pytest.raises(MNISTDataError, match=r"missing.*Put the four original MNIST \.gz files"):
-        ensure_mnist(tmp_path, allow_download=False)
+def test_the_environment_variable_points_elsewhere(mnist_copy, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_MNIST_DIR", str(mnist_copy))
+    assert mnist_dir() == mnist_copy / "MNIST" / "raw"
+    assert ensure_mnist() == mnist_copy / "MNIST" / "raw"
+    (mnist_copy / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(MNISTDataError, match=r"missing in .*t10k-images-idx3-ubyte\.gz"):
+        FastDataLoaderFNN(subset_size=10)
+    assert mnist_dir(DATA_ROOT) == DATA_ROOT  # an explicit root wins over the variable
+
+
+def test_a_read_only_package_is_read_and_never_written(tmp_path, mnist_root):
+    folder = tmp_path / "site-packages-copy"
+    shutil.copytree(mnist_root, folder)
+    for path in [*folder.iterdir(), folder]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        assert ensure_mnist(folder) == folder
+        assert len(mnist_dataset(True, folder)) == 60000
+        assert listing(folder) == listing(mnist_root)
+    finally:
+        folder.chmod(0o755)
+
+
+def test_importing_the_library_does_not_import_torchvision():
+    code = "import sys, workshop_lib; print('torchvision' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(DATA_ROOT.parent.parent)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
 
 
 def test_mean_and_std_are_computed_from_the_training_images(mnist_root):
@@ -115,3 +207,57 @@ def test_shuffled_batches_keep_each_image_with_its_label():
 def test_bad_split_ratio_is_refused():
     with pytest.raises(ValueError, match="validation_ratio"):
         FastDataLoaderFNN(validation_ratio=1.5)
+
+
+def test_the_split_is_disjoint_complete_and_seeded():
+    train, val = split_indices(100, 0.2, seed=0)
+    assert len(train) == 80 and len(val) == 20
+    assert set(train.tolist()).isdisjoint(val.tolist())
+    assert sorted(train.tolist() + val.tolist()) == list(range(100))
+    again_train, again_val = split_indices(100, 0.2, seed=0)
+    assert torch.equal(train, again_train) and torch.equal(val, again_val)
+    assert not torch.equal(val, split_indices(100, 0.2, seed=1)[1])
+
+
+def test_the_torchvision_path_never_validates_on_a_training_image(mnist_root):
+    data = DataLoaderFNN(batch_size=32, validation_ratio=0.25, subset_size=400, seed=3)
+    train, val = data.train_loader.dataset.indices, data.val_loader.dataset.indices
+    assert len(train) == 300 and len(val) == 100
+    assert set(train).isdisjoint(val) and set(train) | set(val) == set(range(400))
+
+
+def test_the_fast_path_holds_the_split_pixels_scaled_by_hand(mnist_root):
+    data = FastDataLoaderFNN(batch_size=32, validation_ratio=0.25, subset_size=400, seed=3, normalize=True)
+    raw = mnist_dataset(True, mnist_root).data[:400].reshape(400, 784).double() / 255  # [400, 784]
+    mean, std = mnist_mean_std(mnist_root)
+    train_idx, val_idx = split_indices(400, 0.25, seed=3)
+    for loader, idx in ((data.train_loader, train_idx), (data.val_loader, val_idx)):
+        torch.testing.assert_close(loader.images.double(), (raw[idx] - mean) / std, rtol=0, atol=1e-5)
+    test_raw = mnist_dataset(False, mnist_root).data[:400].reshape(400, 784).double() / 255
+    torch.testing.assert_close(data.test_loader.images.double(), (test_raw - mean) / std, rtol=0, atol=1e-5)
+
+
+def test_the_fast_path_shuffles_training_batches_only(mnist_root):
+    data = FastDataLoaderFNN(batch_size=32, subset_size=400, seed=0)
+    train_order = torch.cat([y for _, y in data.train_loader])
+    assert sorted(train_order.tolist()) == sorted(data.train_loader.labels.tolist())
+    assert not torch.equal(train_order, data.train_loader.labels)
+    for loader in (data.val_loader, data.test_loader):
+        assert torch.equal(torch.cat([y for _, y in loader]), loader.labels)
+        assert torch.equal(torch.cat([x for x, _ in loader]), loader.images)
+
+
+def test_an_unshuffled_tensor_loader_gives_consecutive_slices_with_a_short_last_batch():
+    loader = TensorBatchLoader(torch.arange(20.0).view(10, 2), torch.arange(10), 4)
+    batches = list(loader)
+    assert len(loader) == 3 and [len(y) for _, y in batches] == [4, 4, 2]
+    assert [y.tolist() for _, y in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert torch.equal(batches[2][0], torch.tensor([[16.0, 17.0], [18.0, 19.0]]))
+
+
+def test_a_batch_transform_sees_every_training_batch():
+    seen = []
+    loader = TensorBatchLoader(torch.zeros(10, 2), torch.arange(10), 4, shuffle=True,
+                               batch_transform=lambda x: seen.append(len(x)) or x + 1)
+    assert all(torch.equal(x, torch.ones(len(x), 2)) for x, _ in loader)
+    assert seen == [4, 4, 2]

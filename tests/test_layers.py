@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from workshop_lib.fnn import FNN, build_from_config
+from workshop_lib.architectures import build_from_config
+from workshop_lib.fnn import FNN
 from workshop_lib.layers import DeepFNN, Layer, LayerFactory, count_parameters
 from workshop_lib.network_user import NetworkUser
 

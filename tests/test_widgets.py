@@ -1,4 +1,5 @@
 import io
+import re
 from datetime import datetime, timezone
 
 import ipywidgets
@@ -230,3 +231,75 @@ def test_digit_upload_explains_an_unreadable_or_blank_file():
     assert "Could not read the file as an image" in upload.status.value
     assert upload.predict_bytes(png_bytes(Image.new("RGB", (64, 48), "white"))) is None
     assert "blank" in upload.status.value and upload.result.layout.display == "none"
+
+
+def decoded(data: bytes) -> np.ndarray:
+    """A PNG's pixels as a uint8 array."""
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def test_digit_png_shows_each_pixel_as_a_sharp_square():
+    pixels = torch.zeros(784)
+    pixels[0], pixels[28 * 5 + 7], pixels[783] = 1.0, 0.5, 0.2  # rows 0, 5, 27
+    shown = decoded(widgets.digit_png(pixels, scale=4))
+    assert shown.shape == (112, 112) and shown.dtype == np.uint8
+    assert (shown[0:4, 0:4] == 255).all() and (shown[20:24, 28:32] == 128).all()  # round(0.5 * 255)
+    assert (shown[108:, 108:] == 51).all() and shown.sum() == 16 * (255 + 128 + 51)  # nothing else lit
+
+
+def test_digit_png_stretches_a_normalized_image_like_imshow():
+    pixels = torch.full((784,), -0.5)  # a normalized background
+    pixels[0] = 3.0
+    shown = decoded(widgets.digit_png(pixels, scale=1))
+    assert shown[0, 0] == 255 and shown[0, 1] == 0 and shown.max() == 255
+
+
+def test_digit_png_puts_the_picture_beside_the_model_view_at_the_same_height():
+    picture = np.ones((60, 30))  # a white, portrait picture
+    shown = decoded(widgets.digit_png(torch.zeros(784), picture=picture, scale=2))
+    assert shown.shape == (56, 28 + 4 + 56)  # the picture scaled to 56 px high, a 4 px gap, the digit
+    assert (shown[:, :28] == 255).all() and (shown[:, 32:] == 0).all()
+
+
+def test_probability_bars_are_as_tall_as_the_probabilities_and_mark_the_classes():
+    probs = torch.tensor([0.1, 0.6, 0.3])
+    bars = widgets.probability_bars_html(probs, label=2)  # a mistake: predicted 1, true 2
+    heights = [int(h) for h in re.findall(r"height:(\d+)px;width", bars)]
+    assert heights == [round(widgets.BAR_HEIGHT * p) for p in (0.1, 0.6, 0.3)]
+    cells = re.findall(r"<div class='(fnn-bar(?: fnn-\w+)*)'[^>]*>.*?background:(\w+);([^']*)'", bars)
+    assert cells == [("fnn-bar", widgets.BAR_COLOR, ""),
+                     ("fnn-bar fnn-predicted", widgets.MISTAKE_COLOR, ""),
+                     ("fnn-bar fnn-true", widgets.BAR_COLOR, "outline:2px solid black;")]
+    assert "predicted 1 (60.0 %)" in bars and "class 2: 30.0 %" in bars
+    right = widgets.probability_bars_html(probs, label=1)
+    assert "fnn-bar fnn-predicted fnn-true' title='class 1: 60.0 %'" in right
+    assert f"background:{widgets.CORRECT_COLOR}" in right
+    assert "fnn-true" not in widgets.probability_bars_html(probs)  # no label: no class outlined
+
+
+def test_each_step_of_the_browser_shows_its_own_digit_and_bars(browser):
+    p = browser.predictions
+    browser.show(4)  # true 4, predicted 9
+    assert bytes(browser.image.value) == widgets.digit_png(p.images[4])
+    assert browser.bars.value == widgets.probability_bars_html(p.probs[4], label=4)
+    assert "fnn-bar fnn-predicted' title='class 9" in browser.bars.value
+    browser.true_class.value = 4
+    browser.predicted_class.value = 3
+    assert browser.bars.layout.display == "none"
+
+
+def test_the_canvas_reads_the_drawing_after_each_stroke_only():
+    model = Recorder()
+    canvas = widgets.DigitCanvas(model)
+    canvas.pen_up()  # the mouse leaves the canvas without drawing: nothing to read
+    assert canvas.prediction is None and not hasattr(model, "seen")
+    canvas.pen_down(60, 60)
+    for x, y in [(200, 60), (110, 230)]:
+        canvas.pen_move(x, y)
+    canvas.pen_up()
+    assert canvas.prediction is not None
+    assert f"prediction: <b>{canvas.prediction.label}</b>" in canvas.status.value
+    torch.testing.assert_close(model.seen[0], mnist_style(canvas.drawing()))
+    assert bytes(canvas.result.value) == widgets.digit_png(canvas.prediction.pixels)
+    assert canvas.bars.value == widgets.probability_bars_html(canvas.prediction.probs)
+    assert canvas.result.layout.display is None and canvas.bars.layout.display is None

@@ -1,4 +1,9 @@
 """FNN Workshop: the small library the lessons import."""
+import sys
+
+if sys.version_info < (3, 10):  # noqa: UP036  (a plain message, not a failed import deep inside)
+    raise ImportError(f"FNN Workshop needs Python 3.10 or newer; this is Python {sys.version.split()[0]}. "
+                      "Run `python workshop_lib/preflight.py` in the workshop folder for how to fix it.")
 
 from .data import DataLoaderFNN, FastDataLoaderFNN, ensure_mnist, mnist_mean_std
 from .device import select_device, set_seed

@@ -1,21 +1,23 @@
-"""MNIST, offline first: the committed .gz files, checked, loaded two ways with one interface."""
+"""MNIST, offline first: the four files shipped inside the package, checked, loaded two ways."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import os
-import shutil
-import tempfile
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader, Subset
-from torchvision import datasets, transforms
+from torch.utils.data import DataLoader, Dataset, Subset
 
-DATA_ROOT = Path(__file__).resolve().parent.parent / "data"
+# The four original MNIST files, gzip-compressed, travel inside the package (workshop_lib/mnist/):
+# a regular install from a wheel has them, and they are only ever read, never written.
+DATA_ROOT = Path(str(resources.files("workshop_lib") / "mnist"))
+MNIST_DIR_VARIABLE = "WORKSHOP_MNIST_DIR"  # a folder with the four files, instead of the package's
 IMAGE_SIZE = 28 * 28
 NUM_CLASSES = 10
 
@@ -26,14 +28,26 @@ MNIST_MD5 = {
     "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
+RESTORE = (
+    "restore the workshop's copy: `git checkout -- workshop_lib/mnist` in a clone, or reinstall the "
+    "package (`pip install --force-reinstall --no-deps` with the wheel or folder it came from)"
+)
 
 
 class MNISTDataError(RuntimeError):
     """An MNIST file is missing, truncated or altered."""
 
 
-def raw_dir(root: Path | str = DATA_ROOT) -> Path:
-    return Path(root) / "MNIST" / "raw"
+def mnist_dir(root: Path | str | None = None) -> Path:
+    """The folder the files are read from: `root`, else $WORKSHOP_MNIST_DIR, else the package's.
+
+    A folder laid out as torchvision downloads it (`root/MNIST/raw/`) is accepted as well.
+    """
+    if root is None:
+        root = os.environ.get(MNIST_DIR_VARIABLE) or DATA_ROOT
+    root = Path(root).expanduser()
+    nested = root / "MNIST" / "raw"
+    return nested if nested.is_dir() else root
 
 
 def file_md5(path: Path) -> str:
@@ -44,112 +58,127 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-# Files this process has already hashed, by (path, size, mtime): every loader checks the data,
-# and re-hashing 55 MB each time would add I/O to every loader a lesson builds.
-_VERIFIED: set[tuple[str, int, int]] = set()
+def _fix(folder: Path) -> str:
+    """What to do about a bad file in `folder`."""
+    if folder == DATA_ROOT:
+        return RESTORE
+    return (
+        f"copy the original file into {folder} (the workshop ships all four in {DATA_ROOT}), or "
+        f"leave out `root` and unset {MNIST_DIR_VARIABLE} to read the shipped ones"
+    )
 
 
-def _has_md5(path: Path, expected: str) -> bool:
-    """Whether `path` exists with MD5 `expected`; hashed once per process unless the file changes."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return False
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key in _VERIFIED:
-        return True
-    if file_md5(path) != expected:
-        return False
-    _VERIFIED.add(key)
-    return True
+def _source(folder: Path, name: str) -> Path:
+    """The file to read for `name`: the .gz if present, else the uncompressed file."""
+    for path in (folder / f"{name}.gz", folder / name):
+        if path.is_file():
+            return path
+    missing = [n for n in MNIST_MD5 if not (folder / f"{n}.gz").is_file() and not (folder / n).is_file()]
+    raise MNISTDataError(
+        f"MNIST files are missing in {folder}: {', '.join(m + '.gz' for m in missing)}. "
+        f"Put the four original MNIST .gz files there, or {_fix(folder)}."
+    )
 
 
-def _decompress(gz_path: Path, target: Path) -> None:
-    """Decompress atomically: a crash never leaves a half-written file under the final name."""
-    # A unique temporary name: notebooks running side by side may decompress at the same time.
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
-    tmp = Path(tmp_name)
-    try:
-        with gzip.open(gz_path, "rb") as src, os.fdopen(fd, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-    except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
-        tmp.unlink(missing_ok=True)
-        raise MNISTDataError(
-            f"{gz_path} is not a valid gzip file ({err}). It is truncated or damaged: restore it "
-            f"with `git checkout -- {_shown(gz_path)}` or copy the original MNIST file there."
-        ) from err
-    os.replace(tmp, target)
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def _try_download(root: Path) -> bool:
-    """torchvision's own download, for a machine that has the internet but lost the files."""
-    try:
-        datasets.MNIST(str(root), train=True, download=True)
-        datasets.MNIST(str(root), train=False, download=True)
-    except Exception:  # offline, host down: the caller explains where to put the files
-        return False
-    return True
-
-
-def ensure_mnist(root: Path | str = DATA_ROOT, allow_download: bool = True) -> Path:
-    """Decompress the committed .gz files on first use and verify every file's MD5."""
-    root = Path(root)
-    folder = raw_dir(root)
-    folder.mkdir(parents=True, exist_ok=True)
-    missing = [n for n in MNIST_MD5 if not (folder / n).exists() and not (folder / f"{n}.gz").exists()]
-    if missing and not (allow_download and _try_download(root)):
-        raise MNISTDataError(
-            f"MNIST files are missing: {', '.join(m + '.gz' for m in missing)}. "
-            f"Put the four original MNIST .gz files into {folder} (they are committed in the "
-            f"project: `git checkout -- data/MNIST/raw`), or connect to the internet once so "
-            f"torchvision can download them."
-        )
-    for name, expected in MNIST_MD5.items():
-        path, gz_path = folder / name, folder / f"{name}.gz"
-        if _has_md5(path, expected):
-            continue
-        if gz_path.exists():
-            _decompress(gz_path, path)
-            if _has_md5(path, expected):
-                continue
-            path.unlink()
+def _read(path: Path, name: str) -> bytes:
+    """The uncompressed content of `path`, checked against the original file's MD5."""
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
             raise MNISTDataError(
-                f"{_shown(gz_path)} decompresses to the wrong content (MD5 differs from the "
-                f"original MNIST {name}). The file was altered: restore it with "
-                f"`git checkout -- {_shown(gz_path)}` or copy the original MNIST file there."
-            )
+                f"{path} is not a valid gzip file ({err}): it is truncated or damaged. "
+                f"To fix it, {_fix(path.parent)}."
+            ) from err
+    if hashlib.md5(raw).hexdigest() != MNIST_MD5[name]:
         raise MNISTDataError(
-            f"{_shown(path)} is damaged (MD5 {file_md5(path)}, expected {expected}) and there is "
-            f"no {name}.gz to rebuild it from. Delete it and restore the .gz file."
+            f"{path} holds the wrong content (its MD5 differs from the original MNIST {name}): "
+            f"the file was altered or damaged. To fix it, {_fix(path.parent)}."
         )
+    return raw
+
+
+def _idx_tensor(raw: bytes) -> torch.Tensor:
+    """An IDX file (big-endian header: magic, then one int32 per dimension) as a uint8 tensor."""
+    ndim = raw[3]  # 1 for labels [N], 3 for images [N, 28, 28]
+    shape = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return torch.frombuffer(bytearray(raw[4 + 4 * ndim :]), dtype=torch.uint8).view(*shape)
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, name: str, size: int, mtime_ns: int) -> torch.Tensor:
+    """Read, check and parse one file; cached per process while the file stays unchanged."""
+    return _idx_tensor(_read(Path(path), name))
+
+
+def _tensor(folder: Path, name: str) -> torch.Tensor:
+    path = _source(folder, name)
+    stat = path.stat()
+    return _load(str(path.resolve()), name, stat.st_size, stat.st_mtime_ns)
+
+
+def ensure_mnist(root: Path | str | None = None) -> Path:
+    """Check all four files (MD5 of the uncompressed content) and return their folder."""
+    folder = mnist_dir(root)
+    for name in MNIST_MD5:
+        _tensor(folder, name)
     return folder
 
 
-def mnist_dataset(train: bool, root: Path | str = DATA_ROOT, transform=None) -> datasets.MNIST:
-    """The torchvision dataset over the verified files; never downloads by itself."""
-    ensure_mnist(root)
-    return datasets.MNIST(str(root), train=train, download=False, transform=transform)
+def _uint8_images(root: Path | str | None, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """`[N, 28, 28]` uint8 images and `[N]` int64 labels, read once per process."""
+    folder, prefix = mnist_dir(root), "train" if train else "t10k"
+    images = _tensor(folder, f"{prefix}-images-idx3-ubyte")
+    labels = _tensor(folder, f"{prefix}-labels-idx1-ubyte")
+    return images, labels.long()
 
 
-@lru_cache(maxsize=4)
-def _uint8_images(root: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    ds = mnist_dataset(train, root)
-    return ds.data, ds.targets  # [N, 28, 28] uint8, [N] int64
+class MNIST(Dataset):
+    """MNIST as torchvision's `datasets.MNIST` gives it: `(PIL image, label)` items, `.data`, `.targets`."""
+
+    classes = [f"{d} - {w}" for d, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )]
+
+    def __init__(self, train: bool, root: Path | str | None = None, transform=None, target_transform=None):
+        self.train, self.transform, self.target_transform = train, transform, target_transform
+        self.data, self.targets = _uint8_images(root, train)  # [N, 28, 28] uint8, [N] int64
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int):
+        from PIL import Image
+
+        image = Image.fromarray(self.data[index].numpy())  # [28, 28] uint8 -> mode "L", as torchvision
+        target = int(self.targets[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, target
 
 
-@lru_cache(maxsize=4)
-def mnist_mean_std(root: Path | str = DATA_ROOT) -> tuple[float, float]:
-    """Mean and standard deviation of the 60,000 training pixels, scaled to [0, 1]."""
-    images, _ = _uint8_images(str(root), True)
-    pixels = images.double().div_(255)
+def mnist_dataset(train: bool, root: Path | str | None = None, transform=None) -> MNIST:
+    """The training (60,000) or test (10,000) images, verified, as torchvision's MNIST yields them."""
+    return MNIST(train, root, transform)
+
+
+def mean_std(images: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard deviation of all pixels of uint8 images `[N, 28, 28]`, scaled to [0, 1]."""
+    pixels = images.to(torch.float64, copy=True).div_(255)  # a copy: the input stays as it is
     return pixels.mean().item(), pixels.std().item()
+
+
+@lru_cache(maxsize=4)
+def _mean_std(folder: Path) -> tuple[float, float]:
+    return mean_std(_uint8_images(folder, True)[0])
+
+
+def mnist_mean_std(root: Path | str | None = None) -> tuple[float, float]:
+    """Mean and standard deviation of the 60,000 training pixels, scaled to [0, 1]."""
+    return _mean_std(mnist_dir(root))
 
 
 def _whole(value, name: str, low: int, example: str) -> None:
@@ -171,8 +200,8 @@ def check_loader_arguments(batch_size, validation_ratio, normalize, seed, subset
     _whole(seed, "seed", 0, "0")
     if subset_size is not None:
         _whole(subset_size, "subset_size", 1, "1000, or None for all images")
-    if not isinstance(root, (str, os.PathLike)):
-        raise TypeError(f"root must be a folder path, got {type(root).__name__}.")
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder path or None, got {type(root).__name__}.")
 
 
 def split_indices(n: int, validation_ratio: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -222,12 +251,14 @@ class DataLoaderFNN:
         normalize: bool = False,
         seed: int = 0,
         subset_size: int | None = None,
-        root: Path | str = DATA_ROOT,
+        root: Path | str | None = None,
         num_workers: int = 0,
     ):
+        from torchvision import transforms  # imported here: `import workshop_lib` stays light
+
         check_loader_arguments(batch_size, validation_ratio, normalize, seed, subset_size, root)
         _whole(num_workers, "num_workers", 0, "0")
-        self.config = _Config(batch_size, validation_ratio, normalize, seed, subset_size, Path(root))
+        self.config = _Config(batch_size, validation_ratio, normalize, seed, subset_size, mnist_dir(root))
         steps = [transforms.ToTensor()]  # [1, 28, 28] float in [0, 1]
         if normalize:
             mean, std = mnist_mean_std(root)
@@ -246,6 +277,11 @@ class DataLoaderFNN:
         )
         self.val_loader = DataLoader(Subset(pool, val_idx.tolist()), **kwargs)
         self.test_loader = DataLoader(Subset(test, test_idx.tolist()), **kwargs)
+        self.device = torch.device("cpu")  # where the batches live
+
+    def reseed(self, seed: int) -> None:
+        """Restart the training loader's shuffling from `seed`: the batch order of a fresh one."""
+        self.train_loader.generator.manual_seed(seed)
 
 
 class TensorBatchLoader:
@@ -272,6 +308,15 @@ class TensorBatchLoader:
 
     def __len__(self) -> int:
         return (len(self.labels) + self.batch_size - 1) // self.batch_size
+
+    @property
+    def device(self) -> torch.device:
+        """Where the batches live."""
+        return self.images.device
+
+    def reseed(self, seed: int) -> None:
+        """Restart the shuffling from `seed`: the batch order of a fresh loader with this seed."""
+        self.generator.manual_seed(seed)
 
     def __iter__(self):
         n = len(self.labels)
@@ -307,7 +352,7 @@ class FastDataLoaderFNN:
         normalize: bool = False,
         seed: int = 0,
         subset_size: int | None = None,
-        root: Path | str = DATA_ROOT,
+        root: Path | str | None = None,
         device: torch.device | str = "cpu",
         batch_transform=None,
     ):
@@ -319,15 +364,15 @@ class FastDataLoaderFNN:
             device = torch.device(device)
         except (RuntimeError, TypeError) as err:
             raise ValueError(f"Unknown device {device!r}: use 'cpu', 'cuda' or select_device().") from err
-        self.config = _Config(batch_size, validation_ratio, normalize, seed, subset_size, Path(root))
+        self.config = _Config(batch_size, validation_ratio, normalize, seed, subset_size, mnist_dir(root))
         mean, std = mnist_mean_std(root) if normalize else (0.0, 1.0)
 
         def prepare(images: torch.Tensor) -> torch.Tensor:
             flat = images.reshape(len(images), IMAGE_SIZE).to(device)  # [N, 784] uint8
             return flat.float().div_(255).sub_(mean).div_(std)
 
-        pool_x, pool_y = _uint8_images(str(root), True)
-        test_x, test_y = _uint8_images(str(root), False)
+        pool_x, pool_y = _uint8_images(root, True)
+        test_x, test_y = _uint8_images(root, False)
         n_pool, n_test = _limits(subset_size, len(pool_y)), _limits(subset_size, len(test_y))
         train_idx, val_idx = split_indices(n_pool, validation_ratio, seed)
         make = lambda x, y, shuffle, transform=None: TensorBatchLoader(  # noqa: E731
@@ -336,3 +381,8 @@ class FastDataLoaderFNN:
         self.train_loader = make(pool_x[train_idx], pool_y[train_idx], True, batch_transform)
         self.val_loader = make(pool_x[val_idx], pool_y[val_idx], False)
         self.test_loader = make(test_x[:n_test], test_y[:n_test], False)
+        self.device = torch.device(device)  # where the batches live
+
+    def reseed(self, seed: int) -> None:
+        """Restart the training loader's shuffling from `seed`: the batch order of a fresh one."""
+        self.train_loader.reseed(seed)

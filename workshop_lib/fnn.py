@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 from torch import nn
 
@@ -140,28 +138,3 @@ class FNN(nn.Module):
         check_flat_input(x, self.input_size)
         return self.layers(x)
 
-
-ARCHITECTURES: dict[str, type[nn.Module]] = {"FNN": FNN}
-
-
-def register_architecture(cls: type[nn.Module]) -> type[nn.Module]:
-    """Let `build_from_config` (and so `NetworkUser.load`) rebuild models of this class."""
-    ARCHITECTURES[cls.__name__] = cls
-    return cls
-
-
-def build_from_config(config: dict) -> nn.Module:
-    """Rebuild a model from the JSON-able `config` it carries."""
-    if not isinstance(config, dict):
-        raise TypeError(f"A model config is a dict such as model.config, got {type(config).__name__}.")
-    kwargs = dict(config)
-    name = kwargs.pop("architecture", None)
-    if name not in ARCHITECTURES:
-        raise ValueError(
-            f"Unknown architecture {name!r} in the config; known: {sorted(ARCHITECTURES)}."
-        )
-    accepted = inspect.signature(ARCHITECTURES[name]).parameters
-    unknown = sorted(set(kwargs) - set(accepted))
-    if unknown:
-        raise ValueError(f"{name} takes no {unknown} (the config names: {sorted(accepted)}).")
-    return ARCHITECTURES[name](**kwargs)

@@ -1,4 +1,4 @@
-"""Using a trained network: save and load it safely, predict, evaluate."""
+"""Using a trained network: save and load it safely, predict, evaluate, run it over a loader."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ import pickle
 import re
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .architectures import build_from_config
+from .device import model_device
 from .fnn import MAX_PARAMETERS as MAX_CONFIG_PARAMETERS
-from .fnn import build_from_config
 from .network_trainer import loss_failure
 
 CHECKPOINT_FORMAT = "fnn-workshop-checkpoint/1"
@@ -48,6 +50,27 @@ def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: in
         raise ValueError(f"{len(y_true)} true labels but {len(y_pred)} predictions: give one per image.")
     flat = y_true.long() * num_classes + y_pred.long()
     return torch.bincount(flat, minlength=num_classes * num_classes).view(num_classes, num_classes)
+
+
+@torch.no_grad()
+def eval_outputs(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The model's outputs for a batch `x`, in eval mode, without gradients, on the model's device.
+
+    Eval mode turns dropout off and makes BatchNorm use its running statistics; the model's
+    mode is restored afterwards.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        return model(x.to(model_device(model)))
+    finally:
+        model.train(was_training)
+
+
+def loader_outputs(model: nn.Module, loader) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """`(x, y, outputs)` for every batch of a loader, the outputs as `eval_outputs` gives them."""
+    for x, y in loader:
+        yield x, y, eval_outputs(model, x)
 
 
 STALE_TMP_SECONDS = 3600  # a temporary file untouched this long belongs to no running save
@@ -247,7 +270,7 @@ def build_checked(checkpoint: dict, path) -> nn.Module:
 
 
 class NetworkUser:
-    """Wraps a trained model: save, load, predict, evaluate."""
+    """Wraps a trained model: save, load, predict, evaluate; it leaves the model in eval mode."""
 
     def __init__(self, model: nn.Module, device: torch.device | str | None = None):
         if not isinstance(model, nn.Module):
@@ -255,7 +278,7 @@ class NetworkUser:
         if next(model.parameters(), None) is None:
             raise ValueError(f"{type(model).__name__} has no parameters: there is nothing to save or use.")
         try:
-            self.device = torch.device(device) if device is not None else next(model.parameters()).device
+            self.device = torch.device(device) if device is not None else model_device(model)
         except (RuntimeError, TypeError) as err:
             raise ValueError(f"Unknown device {device!r}: use 'cpu', 'cuda' or select_device().") from err
         self.model = model.to(self.device)
@@ -308,22 +331,19 @@ class NetworkUser:
         self.model.load_state_dict(checkpoint["state_dict"])
         self.model.eval()
 
-    @torch.no_grad()
     def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Predicted labels `[B]` and class probabilities `[B, C]` for a batch `[B, 784]`."""
         self.model.eval()
-        probabilities = torch.softmax(self.model(x.to(self.device)), dim=1)
+        probabilities = torch.softmax(eval_outputs(self.model, x), dim=1)
         return probabilities.argmax(dim=1), probabilities
 
-    @torch.no_grad()
     def evaluate(self, loader, loss_fn: nn.Module | None = None) -> Evaluation:
         """Loss per sample, accuracy and confusion matrix over a whole loader."""
         loss_fn = loss_fn or nn.CrossEntropyLoss()
         self.model.eval()
         total_loss, labels, preds = 0.0, [], []
-        for x, y in loader:
-            x, y = x.to(self.device), y.to(self.device)
-            logits = self.model(x)  # [B, C]
+        for _, y, logits in loader_outputs(self.model, loader):  # logits [B, C]
+            y = y.to(self.device)
             try:
                 total_loss += loss_fn(logits, y).item() * len(y)
             except (IndexError, RuntimeError, ValueError) as err:  # maybe bad labels

@@ -1,7 +1,7 @@
-"""Widgets to see the model: browse its predictions, draw or upload a digit and watch it guess.
+"""Widgets to see the model: browse its predictions, draw or upload a digit, train settings from sliders.
 
-Each widget is a thin layer over the plain functions above it (`predictions_for`,
-`select_indices`, `predict_digit`), which are tested without a browser.
+Each widget is a thin layer over plain functions (`predictions_for`, `select_indices`,
+`predict_digit`, `experiments.train_setting`), which are tested without a browser.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ from typing import NamedTuple
 import ipywidgets as widgets
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 from torch import nn
 
+from .experiments import DEFAULTS, Run, run_name, runs_table, settings_of, train_setting
+from .fnn import ACTIVATIONS
+from .network_user import eval_outputs
+from .plots import MISTAKE_COLOR, plot_runs
 from .preprocessing import BlankImageError, PreprocessingError, mnist_style, open_image, to_gray
 
-CORRECT_COLOR, MISTAKE_COLOR, BAR_COLOR = "seagreen", "crimson", "lightsteelblue"
+CORRECT_COLOR, BAR_COLOR = "seagreen", "lightsteelblue"
 
 
 class Predictions(NamedTuple):
@@ -31,20 +34,9 @@ class Predictions(NamedTuple):
     probs: torch.Tensor  # [N, C] softmax of the logits
 
 
-def _device_of(model: nn.Module) -> torch.device:
-    parameter = next(model.parameters(), None)
-    return parameter.device if parameter is not None else torch.device("cpu")
-
-
-@torch.no_grad()
 def _probabilities(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Softmax of the model's logits for `x [B, 784]`, in eval mode; the model's mode is restored."""
-    was_training = model.training
-    model.eval()
-    try:
-        logits = model(x.to(_device_of(model)))
-    finally:
-        model.train(was_training)
+    logits = eval_outputs(model, x)
     if logits.ndim != 2:
         raise ValueError(
             f"The model should map [B, 784] images to [B, C] logits, but returned shape "
@@ -119,44 +111,78 @@ def describe_selection(only_mistakes: bool, true_class: int | None, predicted_cl
     return " ".join(words)
 
 
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+DIGIT_SCALE = 4  # each of the 28x28 pixels shown as 4x4 screen pixels: a 112x112 picture
+BAR_HEIGHT = 100  # px of a bar at probability 1
+
+
+def png(picture: Image.Image) -> bytes:
+    """The PNG file of a Pillow image."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    picture.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-def prediction_png(
-    image, probs: torch.Tensor, label: int | None = None, picture=None, picture_title: str = "your picture"
-) -> bytes:
-    """PNG of [optional original picture] [the 28x28 input] [bar chart of the C probabilities]."""
-    pixels = np.asarray(image, dtype=np.float32)
+def _gray_image(values) -> Image.Image:
+    """A Pillow grayscale image of `[H, W]` values, 0 black and 1 white.
+
+    Values outside [0, 1] (a normalized loader's images) are stretched to fit, as `imshow` does.
+    """
+    array = np.asarray(values, dtype=np.float32)
+    low, high = min(0.0, float(array.min())), max(1.0, float(array.max()))
+    array = (array - low) / (high - low)
+    return Image.fromarray(np.rint(array * 255).astype(np.uint8), mode="L")
+
+
+def digit_png(pixels, picture=None, scale: int = DIGIT_SCALE) -> bytes:
+    """PNG of [optional original picture] [the 28x28 input, each pixel `scale`x`scale`].
+
+    `pixels` is `[784]` or `[28, 28]` in [0, 1], as the model sees it (or normalized: stretched);
+    `picture` a `[H, W]` grayscale array in [0, 1], scaled to the same height. Pillow only: no figure.
+    """
+    pixels = np.asarray(pixels, dtype=np.float32)
     if pixels.size != 28 * 28:
         raise ValueError(f"Expected a 28x28 image (784 pixels), got shape {pixels.shape}: use mnist_style.")
-    pixels = pixels.reshape(28, 28)
-    probs = torch.as_tensor(probs).flatten()
+    digit = _gray_image(pixels.reshape(28, 28))
+    digit = digit.resize((28 * scale, 28 * scale), Image.Resampling.NEAREST)  # sharp pixels, as in MNIST
+    if picture is None:
+        return png(digit)
+    original = _gray_image(picture)
+    width = max(1, round(original.width * digit.height / original.height))
+    original = original.resize((width, digit.height), Image.Resampling.BILINEAR)
+    gap = 2 * scale
+    both = Image.new("L", (width + gap + digit.width, digit.height), 255)  # white between the two
+    both.paste(original, (0, 0))
+    both.paste(digit, (width + gap, 0))
+    return png(both)
+
+
+def probability_bars_html(probs: torch.Tensor, label: int | None = None) -> str:
+    """HTML bars of the C class probabilities: the predicted class coloured, the true one outlined.
+
+    The predicted bar is green when it matches `label` (or no label is given), red when it does not;
+    each bar is `BAR_HEIGHT * p` pixels tall and names its class and percentage on hover.
+    """
+    probs = torch.as_tensor(probs, dtype=torch.float32).flatten()
     pred = int(probs.argmax())
-    panels = 3 if picture is not None else 2
-    fig = Figure(figsize=(2.4 * (panels - 1) + 4.2, 2.6))
-    axes = fig.subplots(1, panels, gridspec_kw={"width_ratios": [1] * (panels - 1) + [1.8]})
-    if picture is not None:
-        axes[0].imshow(picture, cmap="gray")
-        axes[0].set_title(picture_title, fontsize=9)
-        axes[0].axis("off")
-    ax_image, ax_bars = axes[-2], axes[-1]
-    ax_image.imshow(pixels, cmap="gray")
-    ax_image.set_title("what the model sees" if label is None else f"true {label}", fontsize=9)
-    ax_image.axis("off")
-    colors = [BAR_COLOR] * len(probs)
-    colors[pred] = MISTAKE_COLOR if label is not None and label != pred else CORRECT_COLOR
-    ax_bars.bar(range(len(probs)), probs.numpy(), color=colors)
-    if label is not None:  # outline the true class, so a mistake shows both bars
-        ax_bars.bar([label], [probs[label].item()], fill=False, edgecolor="black", linewidth=1.5)
-    ax_bars.set_xticks(range(len(probs)))
-    ax_bars.set_ylim(0, 1)
-    ax_bars.set_xlabel("class")
-    ax_bars.set_title(f"predicted {pred} ({100 * probs[pred]:.1f} %)", fontsize=9)
-    fig.tight_layout()
-    return figure_png(fig)
+    bars = []
+    for c, p in enumerate(probs.tolist()):
+        color = BAR_COLOR
+        if c == pred:
+            color = MISTAKE_COLOR if label is not None and label != pred else CORRECT_COLOR
+        kinds = "fnn-bar" + (" fnn-predicted" if c == pred else "") + (" fnn-true" if c == label else "")
+        outline = "outline:2px solid black;" if c == label else ""  # a mistake shows both bars
+        bars.append(
+            f"<div class='{kinds}' title='class {c}: {100 * p:.1f} %' style='display:flex;"
+            f"flex-direction:column;justify-content:flex-end;align-items:center;width:22px'>"
+            f"<div style='height:{max(1, round(BAR_HEIGHT * p))}px;width:16px;background:{color};{outline}'>"
+            f"</div><div style='font-size:11px;line-height:14px'>{c}</div></div>"
+        )
+    return (
+        f"<div class='fnn-bars' style='display:inline-block;margin-left:12px'>"
+        f"<div style='font-size:12px'>predicted {pred} ({100 * probs[pred]:.1f} %)</div>"
+        f"<div style='display:flex;align-items:flex-end;gap:2px;height:{BAR_HEIGHT + 16}px;"
+        f"border-bottom:1px solid #999'>{''.join(bars)}</div></div>"
+    )
 
 
 ANY = -1  # the class dropdowns' "any": a Dropdown cannot show a label for the value None
@@ -210,7 +236,8 @@ class PredictionBrowser(widgets.VBox):
         self.slider = widgets.IntSlider(min=0, max=0, description="position", continuous_update=False)
         self.jump = widgets.BoundedIntText(min=0, max=n - 1, description="image #")
         self.status = widgets.HTML()
-        self.image = widgets.Image(format="png")
+        self.image = widgets.Image(format="png")  # the digit, 112x112: a small PNG replaced in place
+        self.bars = widgets.HTML()  # the class probabilities as HTML bars
 
         for control in (self.only_mistakes, self.true_class, self.predicted_class, self.sort_by_confidence):
             control.observe(lambda _: self.refresh(), names="value")
@@ -222,7 +249,7 @@ class PredictionBrowser(widgets.VBox):
         filters = widgets.HBox([self.only_mistakes, self.true_class, self.predicted_class,
                                 self.sort_by_confidence])
         steps = widgets.HBox([self.previous_button, self.slider, self.next_button, self.jump])
-        super().__init__([filters, steps, self.status, self.image])
+        super().__init__([filters, steps, self.status, widgets.HBox([self.image, self.bars])])
         self.add_class("fnn-prediction-browser")
         self.refresh()
 
@@ -264,9 +291,9 @@ class PredictionBrowser(widgets.VBox):
                                       _class_or_none(self.predicted_class.value))
             total = len(self.predictions.labels)
             self.status.value = f"<b>No {html.escape(what)}</b> in these {total} images."
-            self.image.layout.display = "none"
+            self.image.layout.display = self.bars.layout.display = "none"
             return
-        self.image.layout.display = None
+        self.image.layout.display = self.bars.layout.display = None
         self._render(self.index)
 
     def show_image(self, index: int) -> None:
@@ -285,7 +312,8 @@ class PredictionBrowser(widgets.VBox):
         label, pred = int(p.labels[index]), int(p.preds[index])
         verdict = "correct" if label == pred else "mistake"
         color = CORRECT_COLOR if label == pred else MISTAKE_COLOR
-        self.image.value = prediction_png(p.images[index], p.probs[index], label=label)
+        self.image.value = digit_png(p.images[index])
+        self.bars.value = probability_bars_html(p.probs[index], label=label)
         self.status.value = (  # last: once the text shows, the picture has been sent too
             f"<span class='fnn-shown'>image <b>{index}</b> ({self.position + 1} of {len(self.selection)}): "
             f"true <b>{label}</b>, predicted <b>{pred}</b> ({100 * p.probs[index, pred]:.1f} %) "
@@ -321,6 +349,11 @@ def predict_digit(
     return DigitPrediction(int(probs.argmax()), probs, pixels)
 
 
+def read_digit(model: nn.Module, image) -> int:
+    """The digit `model` reads in any picture: `predict_digit`'s answer alone."""
+    return predict_digit(model, image).label
+
+
 class _DigitReader(widgets.VBox):
     """What the canvas and the upload share: preprocess, predict, show the result or a message."""
 
@@ -331,10 +364,11 @@ class _DigitReader(widgets.VBox):
             mean, std = mnist_mean_std()
         self.model, self.mean, self.std = model, mean, std
         self.status = widgets.HTML()
-        self.result = widgets.Image(format="png")
-        self.result.layout.display = "none"
+        self.result = widgets.Image(format="png")  # [the picture] what the model sees: a small PNG
+        self.bars = widgets.HTML()  # the class probabilities as HTML bars
+        self.result.layout.display = self.bars.layout.display = "none"
         self.prediction: DigitPrediction | None = None
-        super().__init__([*children, self.status, self.result])
+        super().__init__([*children, self.status, widgets.HBox([self.result, self.bars])])
 
     def predict_image(self, image, picture=None) -> DigitPrediction | None:
         """Classify an image and show the result; None (and a message) when it is blank."""
@@ -345,11 +379,13 @@ class _DigitReader(widgets.VBox):
         except PreprocessingError as err:
             return self.say(str(err))
         label, probs = self.prediction.label, self.prediction.probs
-        self.result.value = prediction_png(self.prediction.pixels, probs, picture=picture)
-        self.result.layout.display = None
+        self.result.value = digit_png(self.prediction.pixels, picture=picture)
+        self.bars.value = probability_bars_html(probs)
+        self.result.layout.display = self.bars.layout.display = None
+        seen = "your picture and what the model sees" if picture is not None else "what the model sees"
         self.status.value = (  # last: once the text shows, the picture has been sent too
             f"<span class='fnn-digit-prediction'>prediction: <b>{label}</b> "
-            f"({100 * probs[label]:.1f} %)</span>"
+            f"({100 * probs[label]:.1f} %)</span> <i>(below: {seen})</i>"
         )
         return self.prediction
 
@@ -357,13 +393,13 @@ class _DigitReader(widgets.VBox):
         """Show a message instead of a prediction."""
         self.prediction = None
         self.status.value = f"<b>{html.escape(message)}</b>"
-        self.result.layout.display = "none"
+        self.result.layout.display = self.bars.layout.display = "none"
 
     blank_message = "The image is blank: there is no digit to read."
 
 
 class DigitCanvas(_DigitReader):
-    """Draw a digit with the mouse (or a finger), press "predict", see what the model thinks.
+    """Draw a digit with the mouse (or a finger) and see what the model thinks after each stroke.
 
     `normalize=True` (or `mean`, `std`) when the model was trained on normalized images.
     """
@@ -414,7 +450,10 @@ class DigitCanvas(_DigitReader):
             self.canvas.stroke_line(x0, y0, x, y)
 
     def pen_up(self) -> None:
-        self._drawing = False
+        """End the stroke and read the drawing (mouse-out ends it too; only a real stroke predicts)."""
+        if self._drawing:
+            self._drawing = False
+            self.predict()
 
     def drawing(self) -> np.ndarray:
         """The strokes so far as a white-on-black uint8 image `[size, size]`."""
@@ -441,8 +480,9 @@ class DigitCanvas(_DigitReader):
             self.canvas.fill_rect(0, 0, self.size, self.size)
             self.canvas.fill_style = self.canvas.stroke_style = "white"
         self.prediction = None
-        self.status.value = "Draw a digit with the mouse, then press <b>predict</b>."
-        self.result.layout.display = "none"
+        self.status.value = ("Draw a digit with the mouse: the model reads it after each stroke "
+                             "(or press <b>predict</b>).")
+        self.result.layout.display = self.bars.layout.display = "none"
 
 
 class DigitUpload(_DigitReader):
@@ -469,3 +509,78 @@ class DigitUpload(_DigitReader):
         except PreprocessingError as err:
             return self.say(str(err))
         return self.predict_image(picture, picture=picture)
+
+
+class Playground:
+    """Sliders for the hyperparameters, a Train button, curves of every run overlaid.
+
+    A thin layer over `experiments.train_setting` and `plots.plot_runs`: `on_train(button)` is all
+    a click does.
+    """
+
+    NEURONS = [16, 32, 64, 128, 256, 512]
+
+    def __init__(self, data, epochs: int = 3, seed: int = 0, device=None):
+        w = widgets
+        self.data, self.seed, self.device = data, seed, device
+        self.runs: list[Run] = []
+        self.neurons = w.SelectionSlider(options=self.NEURONS, value=DEFAULTS["neurons"],
+                                         description="neurons")
+        self.hidden_layers = w.IntSlider(value=DEFAULTS["hidden_layers"], min=0, max=5, description="layers")
+        self.activation = w.Dropdown(options=sorted(ACTIVATIONS), value=DEFAULTS["activation"],
+                                     description="activation")
+        self.learning_rate = w.FloatLogSlider(value=DEFAULTS["learning_rate"], base=10, min=-5, max=-1,
+                                              step=0.5, description="learning rate")
+        self.epochs = w.IntSlider(value=epochs, min=1, max=20, description="epochs")
+        self.train_button = w.Button(description="Train", button_style="primary", icon="play")
+        self.clear_button = w.Button(description="Clear runs", icon="trash")
+        self.status = w.HTML()
+        self.output = w.Output()
+        self.train_button.on_click(self.on_train)
+        self.clear_button.on_click(self.on_clear)
+        controls = w.VBox([self.neurons, self.hidden_layers, self.activation, self.learning_rate, self.epochs,
+                           w.HBox([self.train_button, self.clear_button]), self.status])
+        self.widget = w.VBox([controls, self.output])
+
+    def settings(self) -> dict:
+        """The setting the controls show now."""
+        return settings_of(neurons=self.neurons.value, hidden_layers=self.hidden_layers.value,
+                           activation=self.activation.value, learning_rate=self.learning_rate.value)
+
+    def on_train(self, _button=None) -> Run:
+        """Train the shown setting, add it to the runs, redraw."""
+        settings = self.settings()
+        self.train_button.disabled = True
+        self.status.value = f"training {run_name(settings)} ..."
+
+        def report(trainer, history):
+            self.status.value = (f"training {run_name(settings)}: epoch {history.epochs}/"
+                                 f"{self.epochs.value}, val acc {history.val_accuracy[-1]:.2f}%")
+
+        try:
+            run = train_setting(settings, self.data, self.epochs.value, self.seed, self.device, [report])
+        finally:
+            self.train_button.disabled = False
+        self.runs.append(run)
+        self.status.value = f"{run.name}: val acc {run.history.val_accuracy[-1]:.2f}% ({len(self.runs)} runs)"
+        self.redraw()
+        return run
+
+    def on_clear(self, _button=None) -> None:
+        self.runs.clear()
+        self.status.value = "no runs yet"
+        self.redraw()
+
+    def redraw(self) -> None:
+        from IPython.display import display
+
+        self.output.clear_output(wait=True)
+        if self.runs:
+            with self.output:
+                display(plot_runs(self.runs[-8:]))  # the last 8: more curves are unreadable
+                display(runs_table(self.runs)[["run", "parameters", "val_loss", "val_accuracy", "seconds"]])
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
