@@ -47,7 +47,7 @@ from workshop_lib import (
     regularization,
     widgets,
 )
-from workshop_lib.network_trainer import NetworkTrainer, TrainingDivergedError
+from workshop_lib.network_trainer import NetworkTrainer, TrainingDivergedError, checked_loss
 from workshop_lib.network_user import CHECKPOINT_FORMAT, CheckpointError, NetworkUser, weights_digest
 from workshop_lib.preprocessing import PreprocessingError
 
@@ -1344,3 +1344,22 @@ def test_a_big_pil_picture_is_shrunk_before_any_float_array_is_made():
     small = big.resize((400, 300), Image.Resampling.BOX)
     reference = preprocessing.mnist_style(small)
     assert torch.nn.functional.cosine_similarity(reference, result, dim=0).item() > 0.95
+
+
+def test_on_a_gpu_labels_are_checked_before_the_loss_runs():
+    """A device-side assert would break the CUDA context: the loss must never see a bad label there."""
+    calls = []
+
+    def loss(logits, y):
+        calls.append(1)
+        return nn.functional.cross_entropy(logits, y)
+
+    logits = torch.rand(4, 10)
+    with pytest.raises(ValueError, match=r"0\.\.9"):
+        checked_loss(loss, logits, torch.tensor([0, 1, 2, 10]), look_first=True)
+    assert calls == []
+    expected = nn.functional.cross_entropy(logits, Y4)
+    assert torch.equal(checked_loss(loss, logits, Y4, look_first=True), expected) and calls == [1]
+    soft = torch.softmax(torch.rand(4, 10), dim=1)  # probabilities as targets are fine
+    torch.testing.assert_close(checked_loss(loss, logits, soft, look_first=True),
+                               nn.functional.cross_entropy(logits, soft))

@@ -21,7 +21,7 @@ from torch import nn
 from .architectures import build_from_config
 from .device import model_device
 from .fnn import MAX_PARAMETERS as MAX_CONFIG_PARAMETERS
-from .network_trainer import loss_failure
+from .network_trainer import checked_loss
 
 CHECKPOINT_FORMAT = "fnn-workshop-checkpoint/1"
 
@@ -344,10 +344,7 @@ class NetworkUser:
         total_loss, labels, preds = 0.0, [], []
         for _, y, logits in loader_outputs(self.model, loader):  # logits [B, C]
             y = y.to(self.device)
-            try:
-                total_loss += loss_fn(logits, y).item() * len(y)
-            except (IndexError, RuntimeError, ValueError) as err:  # maybe bad labels
-                raise loss_failure(logits, y, err) from err
+            total_loss += checked_loss(loss_fn, logits, y).item() * len(y)  # bad labels: a clear error
             labels.append(y.cpu())
             preds.append(logits.argmax(dim=1).cpu())
         if not labels or sum(len(y) for y in labels) == 0:
