@@ -119,6 +119,10 @@ def flip_one_weight(checkpoint: dict) -> None:
     checkpoint["state_dict"]["layers.0.0.weight"][0, 0] += 1e-3
 
 
+def many_tensors(checkpoint: dict) -> None:
+    checkpoint["state_dict"].update({f"extra.{i}": torch.zeros(1) for i in range(5000)})
+
+
 def other_config(checkpoint: dict) -> None:
     checkpoint["config"].update(hidden1=512)
 
@@ -710,8 +714,10 @@ CASES = [
         ("unknown architecture",),
     ),
     Case(
-        "config that is not a dict", lambda t: architectures.build_from_config("FNN"),
-        TypeError, ("config", "dict"),
+        "config that is not a dict",
+        lambda t: architectures.build_from_config("FNN"),
+        TypeError,
+        ("config", "dict"),
     ),
     Case(
         "config with an unknown key",
@@ -877,6 +883,18 @@ CASES = [
         lambda t: NetworkUser.load(sparse_file(t / "huge.pt", 300 * 2**20)),
         CheckpointError,
         ("larger than any workshop model", "refused unread"),
+    ),
+    Case(
+        "DeepFNN of 500 layers",
+        lambda t: layers.DeepFNN([8] * 500),
+        ValueError,
+        ("500 hidden layers", "fewer layers"),
+    ),
+    Case(
+        "checkpoint of 5000 tensors",
+        lambda t: NetworkUser.load(rewritten(t, many_tensors, keep_digest=False)),
+        CheckpointError,
+        ("5,", "tensors", "refused"),
     ),
     Case(
         "browse labels 0..10",
@@ -1361,5 +1379,6 @@ def test_on_a_gpu_labels_are_checked_before_the_loss_runs():
     expected = nn.functional.cross_entropy(logits, Y4)
     assert torch.equal(checked_loss(loss, logits, Y4, look_first=True), expected) and calls == [1]
     soft = torch.softmax(torch.rand(4, 10), dim=1)  # probabilities as targets are fine
-    torch.testing.assert_close(checked_loss(loss, logits, soft, look_first=True),
-                               nn.functional.cross_entropy(logits, soft))
+    torch.testing.assert_close(
+        checked_loss(loss, logits, soft, look_first=True), nn.functional.cross_entropy(logits, soft)
+    )

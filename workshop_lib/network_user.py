@@ -20,6 +20,7 @@ from torch import nn
 
 from .architectures import build_from_config
 from .device import model_device
+from .fnn import MAX_HIDDEN_LAYERS
 from .fnn import MAX_PARAMETERS as MAX_CONFIG_PARAMETERS
 from .network_trainer import checked_loss
 
@@ -211,6 +212,8 @@ def read_checkpoint(path: Path | str, map_location="cpu") -> dict:
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
         raise CheckpointError(f"{path} has no valid state_dict (names -> tensors). Save the model again.")
+    if len(state) > 10 * MAX_HIDDEN_LAYERS:  # at most 7 tensors a layer: weight, bias and BatchNorm's 5
+        raise CheckpointError(f"{path} holds {len(state):,} tensors, more than any workshop model; refused.")
     numbers = sum(v.numel() for v in state.values())
     if numbers > MAX_CONFIG_PARAMETERS:  # checked before anything reads them
         raise CheckpointError(
