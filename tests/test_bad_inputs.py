@@ -33,6 +33,7 @@ from workshop_lib import (
     augmentation,
     data,
     device,
+    display,
     drawings,
     experiments,
     fnn,
@@ -47,7 +48,7 @@ from workshop_lib import (
     regularization,
     widgets,
 )
-from workshop_lib.network_trainer import NetworkTrainer, TrainingDivergedError, checked_loss
+from workshop_lib.network_trainer import History, NetworkTrainer, TrainingDivergedError, checked_loss
 from workshop_lib.network_user import CHECKPOINT_FORMAT, CheckpointError, NetworkUser, weights_digest
 from workshop_lib.preprocessing import PreprocessingError
 
@@ -895,6 +896,12 @@ CASES = [
         lambda t: NetworkUser.load(rewritten(t, many_tensors, keep_digest=False)),
         CheckpointError,
         ("5,", "tensors", "refused"),
+    ),
+    Case(
+        "print an epoch of an empty history",
+        lambda t: display.print_epoch(None, History()),
+        ValueError,
+        ("no epoch recorded", "callback"),
     ),
     Case(
         "browse labels 0..10",
