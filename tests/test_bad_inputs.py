@@ -229,8 +229,90 @@ def markdown(source: str):
 
 
 X4, Y4 = torch.rand(4, 784), torch.tensor([0, 1, 2, 3])
+LABELS = "t10k-labels-idx1-ubyte"
+
+
+def mnist_folder(tmp: Path, damage: Callable[[bytes], bytes] | None = None) -> Path:
+    """A copy of the shipped MNIST files in the scratch folder, the test labels' .gz changed by `damage`."""
+    folder = tmp / "mnist"
+    folder.mkdir()
+    for gz in data.DATA_ROOT.glob("*.gz"):
+        content = gz.read_bytes()
+        (folder / gz.name).write_bytes(damage(content) if damage and gz.name == f"{LABELS}.gz" else content)
+    return folder
+
+
+def flip_inside_the_stream(content: bytes) -> bytes:
+    """One byte of the compressed stream changed so that zlib itself refuses it."""
+    for offset in range(len(content) // 2, len(content) - 8, 97):
+        changed = bytearray(content)
+        changed[offset] ^= 0xFF
+        try:
+            zlib.decompress(bytes(changed), 31)  # 31: a gzip stream
+        except zlib.error:
+            return bytes(changed)
+    raise AssertionError("no single-byte change made zlib fail")
+
+
+def one_label_changed(content: bytes) -> bytes:
+    import gzip
+
+    labels = bytearray(gzip.decompress(content))
+    labels[100] = (labels[100] + 1) % 10
+    return gzip.compress(bytes(labels))
+
+
+def mnist_variable(folder: Path):
+    """A loader built with $WORKSHOP_MNIST_DIR set to `folder` for this call only."""
+    previous = os.environ.get(data.MNIST_DIR_VARIABLE)
+    os.environ[data.MNIST_DIR_VARIABLE] = str(folder)
+    try:
+        return data.FastDataLoaderFNN(subset_size=10)
+    finally:
+        if previous is None:
+            del os.environ[data.MNIST_DIR_VARIABLE]
+        else:
+            os.environ[data.MNIST_DIR_VARIABLE] = previous
+
 
 CASES = [
+    # -- the MNIST files: damaged, altered, missing; the project's error names the file and the fix ----------
+    Case(
+        "MNIST .gz truncated",
+        lambda t: data.FastDataLoaderFNN(root=mnist_folder(t, lambda b: b[:1000])),
+        data.MNISTDataError,
+        (f"{LABELS}.gz", "truncated or damaged", "to fix it"),
+    ),
+    Case(
+        "MNIST .gz damaged inside its compressed stream",
+        lambda t: data.mnist_dataset(False, mnist_folder(t, flip_inside_the_stream)),
+        data.MNISTDataError,
+        (f"{LABELS}.gz", "not a valid gzip file", "copy the original file"),
+    ),
+    Case(
+        "MNIST .gz recompressed with one label changed",
+        lambda t: data.ensure_mnist(mnist_folder(t, one_label_changed)),
+        data.MNISTDataError,
+        (f"{LABELS}.gz", "wrong content", "md5"),
+    ),
+    Case(
+        "MNIST folder empty",
+        lambda t: data.DataLoaderFNN(root=t),
+        data.MNISTDataError,
+        ("missing", "put the four original mnist .gz files"),
+    ),
+    Case(
+        "MNIST root is a file",
+        lambda t: data.mnist_mean_std(write(t, "mnist.gz", b"not a folder")),
+        data.MNISTDataError,
+        ("is a file", "folder that holds the four"),
+    ),
+    Case(
+        "WORKSHOP_MNIST_DIR points to a missing folder",
+        lambda t: mnist_variable(t / "nowhere"),
+        data.MNISTDataError,
+        ("missing in", "nowhere", "workshop_mnist_dir"),
+    ),
     # -- data loaders: arguments are checked before any data is read -------------------------------------
     Case(
         "batch size 0",

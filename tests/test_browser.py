@@ -71,14 +71,23 @@ def ink_on(canvas) -> float:
     return float((shot > 200).mean())
 
 
-def draw(page, canvas, points) -> None:
-    """A mouse stroke through `points` given as fractions of the canvas's width and height."""
+def draw(page, canvas, points, hz: float | None = None) -> None:
+    """A mouse stroke through `points` given as fractions of the canvas's width and height.
+
+    `hz`: mouse events per second, as a hand moves the mouse (about 60 in a browser); None sends
+    them as fast as Playwright can.
+    """
     box = canvas.bounding_box()
     at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     page.mouse.move(*at[0])
     page.mouse.down()
-    for x, y in at[1:]:
-        page.mouse.move(x, y, steps=8)
+    for (x0, y0), (x1, y1) in zip(at, at[1:]):
+        if hz is None:
+            page.mouse.move(x1, y1, steps=8)
+            continue
+        for step in range(1, 9):
+            page.wait_for_timeout(1000 / hz)
+            page.mouse.move(x0 + (x1 - x0) * step / 8, y0 + (y1 - y0) * step / 8)
     page.mouse.up()
 
 
@@ -252,7 +261,8 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
             digit.get_by_role("button", name="predict").click()
             expect(digit).to_contain_text("The canvas is empty")
 
-            # Latency: the end of a stroke (mouse up) to the new prediction, on a cleared canvas each time.
+            # Latency: the end of a stroke (mouse up) to the new prediction, on a cleared canvas each time;
+            # the stroke at 60 mouse events a second, as a hand draws (not a burst the kernel queues).
             samples = []
             for i in range(8):
                 digit.get_by_role("button", name="clear").click()
@@ -260,7 +270,7 @@ def test_widgets_render_step_draw_and_predict_in_jupyterlab(chromium, jupyterlab
                 shift = 0.02 * (i + 1)  # a different drawing each time, so each result is a new picture
                 stroke = [(0.25 + shift, 0.2), (0.75, 0.2 + shift), (0.45 - shift, 0.85)]
                 samples.append(timed(page, digit.element_handle(), ".fnn-digit-prediction",
-                                     lambda: draw(page, canvas, stroke)))  # noqa: B023
+                                     lambda: draw(page, canvas, stroke, hz=60)))  # noqa: B023
             latency["canvas: stroke -> prediction"] = summary(samples)
             report_latency(latency)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from jupyter_core.paths import jupyter_path
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -91,6 +92,8 @@ def test_the_route_without_make_installs_checks_and_starts_jupyterlab(clone):
             script.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "WORKSHOP_MNIST_DIR")}
     env["WORKSHOP_HEADLESS"] = "1"
+    # and its data files where JupyterLab looks: the inherited widget extensions (share/jupyter/labextensions)
+    env["JUPYTER_PATH"] = os.pathsep.join(jupyter_path())
 
     def run(command: str, timeout: int) -> str:
         argv = shlex.split(command)

@@ -36,7 +36,8 @@ def test_preflight_passes_on_a_ready_machine_and_ends_with_one_line(capsys, monk
     assert line["lesson03"] == f"~{max(1, round(preflight.LESSON03_EPOCHS * epoch / 60))}min"
     notebook = nbformat.read(tmp_path / preflight.WIDGET_NOTEBOOK, as_version=4)
     nbformat.validate(notebook)
-    assert "IntSlider" in notebook.cells[1].source and str(tmp_path / preflight.WIDGET_NOTEBOOK) in out
+    assert "IntSlider" in notebook.cells[1].source
+    assert f"run `python -m jupyterlab {preflight.WIDGET_NOTEBOOK}` in {tmp_path}" in out
 
 
 def test_python_below_3_10_fails_with_a_fix_that_needs_no_make(capsys):
@@ -46,7 +47,7 @@ def test_python_below_3_10_fails_with_a_fix_that_needs_no_make(capsys):
     old_python = ("python", lambda facts: preflight.check_python(facts, (3, 9, 6, "final", 0)))
     assert preflight.main([], checks=[old_python, ("packages", preflight.check_versions)]) == 1
     out = capsys.readouterr().out
-    assert "[FAIL] python: Python 3.9.6 is too old" in out and "py -3.12 -m venv .venv" in out
+    assert "[FAIL] python: Python 3.9.6 is too old" in out and "py -3.11 -m venv .venv" in out
     assert "[SKIP] packages: needs Python 3.10" in out and "`make" not in out
     line = last_line(out)
     assert line["verdict"] == "FAIL[python]" and line["python"] == "3.9.6" and line["epoch"] == "?"
@@ -77,7 +78,7 @@ def test_an_old_package_is_named_with_a_pip_command(capsys, monkeypatch):
     assert preflight.main([], checks=[("packages", preflight.check_versions)]) == 1
     out = capsys.readouterr().out
     assert "[FAIL] packages: torch" in out and "older than 99.0" in out
-    assert "python -m pip install -e ." in out and "`make" not in out
+    assert "python -m pip install -c constraints.txt -e ." in out and "`make" not in out
 
 
 def test_widgets_without_their_jupyterlab_extension_fail(monkeypatch, tmp_path):
@@ -114,3 +115,14 @@ def test_preflight_sees_a_widget_render_in_jupyterlab(tmp_path):
     facts: dict = {}
     said = preflight.check_widgets(facts, folder=tmp_path)
     assert facts["widgets"] == "rendered" and "rendered in JupyterLab" in said
+
+
+def test_a_damaged_mnist_file_is_named_with_its_fix(capsys, monkeypatch, mnist_copy):
+    gz = mnist_copy / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz"
+    gz.write_bytes(gz.read_bytes()[:1000])
+    monkeypatch.setenv("WORKSHOP_MNIST_DIR", str(mnist_copy))
+    assert preflight.main([], checks=[("data", preflight.check_data)]) == 1
+    out = capsys.readouterr().out
+    assert f"[FAIL] data: {gz} is not a valid gzip file" in out
+    assert f"fix: copy the original file into {gz.parent}" in out and "`make" not in out
+    assert last_line(out)["verdict"] == "FAIL[data]"

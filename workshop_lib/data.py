@@ -35,7 +35,11 @@ RESTORE = (
 
 
 class MNISTDataError(RuntimeError):
-    """An MNIST file is missing, truncated or altered."""
+    """An MNIST file is missing, truncated or altered; `fix` says what to do (also in the message)."""
+
+    def __init__(self, problem: str, fix: str):
+        super().__init__(f"{problem} To fix it, {fix}.")
+        self.fix = fix
 
 
 def mnist_dir(root: Path | str | None = None) -> Path:
@@ -73,10 +77,15 @@ def _source(folder: Path, name: str) -> Path:
     for path in (folder / f"{name}.gz", folder / name):
         if path.is_file():
             return path
+    if folder.exists() and not folder.is_dir():
+        raise MNISTDataError(
+            f"{folder} is a file, but MNIST is read from a folder.",
+            f"point `root` or {MNIST_DIR_VARIABLE} at the folder that holds the four MNIST .gz files",
+        )
     missing = [n for n in MNIST_MD5 if not (folder / f"{n}.gz").is_file() and not (folder / n).is_file()]
     raise MNISTDataError(
-        f"MNIST files are missing in {folder}: {', '.join(m + '.gz' for m in missing)}. "
-        f"Put the four original MNIST .gz files there, or {_fix(folder)}."
+        f"MNIST files are missing in {folder}: {', '.join(m + '.gz' for m in missing)}.",
+        f"put the four original MNIST .gz files there, or {_fix(folder)}",
     )
 
 
@@ -88,13 +97,12 @@ def _read(path: Path, name: str) -> bytes:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
             raise MNISTDataError(
-                f"{path} is not a valid gzip file ({err}): it is truncated or damaged. "
-                f"To fix it, {_fix(path.parent)}."
+                f"{path} is not a valid gzip file ({err}): it is truncated or damaged.", _fix(path.parent)
             ) from err
     if hashlib.md5(raw).hexdigest() != MNIST_MD5[name]:
         raise MNISTDataError(
             f"{path} holds the wrong content (its MD5 differs from the original MNIST {name}): "
-            f"the file was altered or damaged. To fix it, {_fix(path.parent)}."
+            f"the file was altered or damaged.", _fix(path.parent),
         )
     return raw
 

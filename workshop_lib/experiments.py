@@ -104,7 +104,7 @@ def train_setting(
 
     `data` is a `DataLoaderFNN` or `FastDataLoaderFNN`; `device` defaults to where it holds the data.
     """
-    if not all(hasattr(data, name) for name in ("train_loader", "val_loader", "reseed")):
+    if not all(hasattr(data, name) for name in ("train_loader", "val_loader")):
         raise TypeError(f"data must be loaders such as FastDataLoaderFNN(...), got {type(data).__name__}.")
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")

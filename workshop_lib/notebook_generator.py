@@ -4,6 +4,8 @@ One source, two versions. In a solution notebook:
 
 - code between `### BEGIN SOLUTION` and `### END SOLUTION` becomes `# YOUR CODE HERE` and
   `raise NotImplementedError()`, indented like the BEGIN line;
+- a line `name = value  ### PREDICTION` (the answer to a checked prediction) becomes
+  `name = ...  # your prediction`, so that the learner commits to their own before the run;
 - markdown between `<!-- BEGIN SOLUTION id=QUESTION_ID -->` and `<!-- END SOLUTION -->` (a written
   answer) becomes a prompt for the learner's own answer, followed by a code cell
   `check.reveal("QUESTION_ID")`; the model answers go to `workshop_lib/checks/model_answers.py`,
@@ -39,6 +41,7 @@ CODE_BEGIN, CODE_END = "### BEGIN SOLUTION", "### END SOLUTION"
 MARKDOWN_BEGIN, MARKDOWN_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 ANSWER_PROMPT = "*Your answer (double-click here to write it):*"
 ANSWER_ID_MARKER = re.compile(r"^\s*<!-- BEGIN SOLUTION id=([A-Za-z0-9_.-]+) -->\s*$")  # id: group 1
+PREDICTION_LINE = re.compile(r"^(\s*)([A-Za-z_]\w*)\s*=\s*\S.*?\s*### PREDICTION\s*$")
 NBVAL_MARKER = re.compile(r"^\s*# NBVAL_[A-Z_]+\s*$")
 CELL_METADATA_DROPPED = ("execution", "papermill", "collapsed", "scrolled")
 
@@ -110,6 +113,7 @@ def student_source(source: str, cell_type: str, where: str = "cell") -> str:
     check_markers(lines, cell_type, where)
     if cell_type == "code":
         lines = [line for line in lines if not NBVAL_MARKER.match(line)]
+        lines = [PREDICTION_LINE.sub(r"\1\2 = ...  # your prediction", line) for line in lines]
         lines = _replace_blocks(
             lines, CODE_BEGIN, CODE_END,
             lambda indent: [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"], where,

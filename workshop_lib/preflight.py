@@ -36,7 +36,7 @@ MIN_VERSIONS = {
     "seaborn": "0.13",
     "tqdm": "4.66",
 }
-# What the lessons write (decompressed MNIST 55 MB, checkpoints, executed notebooks) with room to spare.
+# What the lessons write (checkpoints, executed notebooks, the learner's answers) with room to spare.
 MIN_FREE_DISK_GB = 1.0
 # A JupyterLab server, one lesson's kernel (PyTorch, MNIST as tensors: ~1 GB) and the browser tab.
 MIN_AVAILABLE_RAM_GB = 2.0
@@ -47,13 +47,15 @@ LAB_EXTENSIONS = {"ipywidgets": "@jupyter-widgets/jupyterlab-manager", "ipycanva
 WIDGET_NOTEBOOK = "preflight_widgets.ipynb"
 
 FIX_INSTALL = ("in the workshop folder, with the workshop's environment active, run "
-               "`python -m pip install -e .`")
+               "`python -m pip install -c constraints.txt -e .`")
 FIX_PYTHON = (
-    "install Python 3.12 (python.org for Windows and macOS, your package manager on Linux), then in "
-    "the workshop folder make a fresh environment: `py -3.12 -m venv .venv` on Windows "
-    "(`python3.12 -m venv .venv` elsewhere), activate it (`.venv\\Scripts\\activate` on Windows, "
-    "`source .venv/bin/activate` elsewhere) and run `python -m pip install -e .`"
+    "install Python 3.11, the version the workshop is tested with (python.org for Windows and macOS, "
+    "your package manager on Linux), then in the workshop folder make a fresh environment: "
+    "`py -3.11 -m venv .venv` on Windows (`python3.11 -m venv .venv` elsewhere), activate it "
+    "(`.venv\\Scripts\\activate` on Windows, `source .venv/bin/activate` elsewhere) and run "
+    "`python -m pip install -c constraints.txt -e .`"
 )
+FIX_TORCH = "run `python -m pip install --force-reinstall -c constraints.txt torch torchvision`"
 FIX_WIDGETS = (
     "run `python -m pip install --upgrade ipywidgets jupyterlab_widgets ipycanvas` in the environment "
     "that runs JupyterLab, then stop and start JupyterLab (on a JupyterHub: ask its admin to install "
@@ -110,8 +112,7 @@ def check_versions(facts: dict) -> str:
     try:
         importlib.import_module("torchvision")  # a mismatched torch/torchvision pair fails here
     except Exception as err:
-        raise Problem(f"torchvision does not load with this torch ({err}).",
-                      "run `python -m pip install --force-reinstall torch torchvision`") from None
+        raise Problem(f"torchvision does not load with this torch ({err}).", FIX_TORCH) from None
     return ", ".join(found)
 
 
@@ -168,8 +169,7 @@ def check_data(facts: dict) -> str:
     sizes = len(data.mnist_dataset(True)), len(data.mnist_dataset(False))
     if sizes != (60_000, 10_000):
         raise Problem(f"MNIST has {sizes} images, expected (60000, 10000).",
-                      "restore the data folder: `git checkout -- data/MNIST/raw`, or download the "
-                      "workshop folder again")
+                      data.RESTORE)
     facts["mnist"] = "ok"
     return f"MNIST verified (MD5) in {folder}: 60000 train, 10000 test images"
 
@@ -269,8 +269,9 @@ def check_widgets(facts: dict, folder: Path | None = None, render: bool = True) 
         return f"{installed}; a slider and a canvas rendered in JupyterLab in headless Chromium ({chromium})"
     facts["widgets"] = "installed"
     return (
-        f"{installed}. To see one render: start JupyterLab (`python -m jupyterlab`), open {notebook} "
-        f"and run its cell; you should see \"Widgets work.\", a slider and a green square"
+        f"{installed}. To see one render, run `python -m jupyterlab {notebook.name}` in {folder} (it "
+        f"opens {notebook.name}) and run its cell: you should see \"Widgets work.\", a slider and a "
+        f"green square"
     )
 
 
@@ -298,7 +299,7 @@ def check_training(facts: dict) -> str:
         raise Problem(
             f"one epoch reached only {history.val_accuracy[-1]:.1f}% validation accuracy (expected > 90%): "
             f"this PyTorch computes wrong results.",
-            "run `python -m pip install --force-reinstall torch torchvision`",
+            FIX_TORCH,
         )
     return (
         f"one epoch on {where} in {seconds:.1f} s (validation accuracy {history.val_accuracy[-1]:.1f}%): "

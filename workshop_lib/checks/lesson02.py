@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 
 from ..network_trainer import NetworkTrainer
-from .engine import Exercise, Wrong, first_call, number
+from .engine import Exercise, Prediction, Wrong, first_call, number
 from .spies import spy_trainer
 
 
@@ -174,4 +174,15 @@ VALIDATE_EPOCH = Exercise(
 
 EXERCISES = (TRAIN_EPOCH, VALIDATE_EPOCH)
 
-PREDICTIONS = ()
+PREDICTIONS = (
+    Prediction(
+        qid="02_initial_loss",
+        question="Before any training, what mean cross-entropy loss per sample do you expect on the "
+                 "validation set (ten classes)?",
+        explanation="The random initial weights give ten small logits of about the same size, so the softmax "
+                    "gives every digit a probability of about 1/10 and the loss of each image is about "
+                    "-log(1/10) = ln 10 = 2.303. The run is a little above: the logits are not exactly "
+                    "equal, and an uneven guess pays more on the images where the truth got less than 1/10.",
+        abs_tol=0.1,
+    ),
+)

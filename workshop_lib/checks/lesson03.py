@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .engine import Exercise, Wrong, first_call, number
+from .engine import Exercise, Prediction, Wrong, first_call, number
 
 
 def choose_loss() -> nn.Module:
@@ -64,4 +64,25 @@ LOSS = Exercise(
 
 EXERCISES = (LOSS,)
 
-PREDICTIONS = ()
+PREDICTIONS = (
+    Prediction(
+        qid="03_val_loss_trend",
+        question="How will the validation loss move over the 12 epochs?",
+        options=("keeps falling", "levels off", "rises again"),
+        explanation="The run's answer is read from its history: 'keeps falling' if the last epoch has the "
+                    "lowest validation loss, 'levels off' if the last is within 10 % of the lowest, 'rises "
+                    "again' otherwise. A validation loss that rises while the training loss keeps falling "
+                    "is overfitting: the network fits its training images ever better and grows "
+                    "over-confident on the validation images it gets wrong.",
+    ),
+    Prediction(
+        qid="03_border_weights",
+        question="How much will the first-layer weights of the pixels that are 0 in every training image "
+                 "change during training?",
+        options=("not at all", "a little", "as much as the others"),
+        explanation="The gradient of a first-layer weight is the sum over the batch of delta times that "
+                    "pixel's value. A pixel that is 0 in every image gives a gradient of exactly 0 at every "
+                    "step, Adam's m and v stay 0, and its update is 0 / (sqrt(0) + eps) = 0: those weights "
+                    "keep their random initial values (with weight decay they would shrink instead).",
+    ),
+)
