@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 import numpy as np
@@ -32,6 +33,7 @@ from workshop_lib import (
     augmentation,
     data,
     device,
+    display,
     drawings,
     experiments,
     fnn,
@@ -46,7 +48,7 @@ from workshop_lib import (
     regularization,
     widgets,
 )
-from workshop_lib.network_trainer import NetworkTrainer, TrainingDivergedError
+from workshop_lib.network_trainer import History, NetworkTrainer, TrainingDivergedError, checked_loss
 from workshop_lib.network_user import CHECKPOINT_FORMAT, CheckpointError, NetworkUser, weights_digest
 from workshop_lib.preprocessing import PreprocessingError
 
@@ -116,6 +118,10 @@ def rewritten(tmp: Path, change: Callable[[dict], None], keep_digest: bool = Tru
 
 def flip_one_weight(checkpoint: dict) -> None:
     checkpoint["state_dict"]["layers.0.0.weight"][0, 0] += 1e-3
+
+
+def many_tensors(checkpoint: dict) -> None:
+    checkpoint["state_dict"].update({f"extra.{i}": torch.zeros(1) for i in range(5000)})
 
 
 def other_config(checkpoint: dict) -> None:
@@ -189,13 +195,15 @@ def evaluate_diverged(tmp: Path):
 
 
 def read_only_folder(tmp: Path):
+    """A folder without write permission; as root (who may write anyway) the refusal is simulated."""
     folder = tmp / "ro"
     folder.mkdir()
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders")
     folder.chmod(0o500)
     try:
-        NetworkUser(tiny()).save(folder / "m.pt")
+        if os.geteuid() != 0:
+            NetworkUser(tiny()).save(folder / "m.pt")
+        with mock.patch("tempfile.mkstemp", side_effect=PermissionError(13, "Permission denied")):
+            NetworkUser(tiny()).save(folder / "m.pt")
     finally:
         folder.chmod(0o700)
 
@@ -789,8 +797,10 @@ CASES = [
         ("unknown architecture",),
     ),
     Case(
-        "config that is not a dict", lambda t: architectures.build_from_config("FNN"),
-        TypeError, ("config", "dict"),
+        "config that is not a dict",
+        lambda t: architectures.build_from_config("FNN"),
+        TypeError,
+        ("config", "dict"),
     ),
     Case(
         "config with an unknown key",
@@ -956,6 +966,24 @@ CASES = [
         lambda t: NetworkUser.load(sparse_file(t / "huge.pt", 300 * 2**20)),
         CheckpointError,
         ("larger than any workshop model", "refused unread"),
+    ),
+    Case(
+        "DeepFNN of 500 layers",
+        lambda t: layers.DeepFNN([8] * 500),
+        ValueError,
+        ("500 hidden layers", "fewer layers"),
+    ),
+    Case(
+        "checkpoint of 5000 tensors",
+        lambda t: NetworkUser.load(rewritten(t, many_tensors, keep_digest=False)),
+        CheckpointError,
+        ("5,", "tensors", "refused"),
+    ),
+    Case(
+        "print an epoch of an empty history",
+        lambda t: display.print_epoch(None, History()),
+        ValueError,
+        ("no epoch recorded", "callback"),
     ),
     Case(
         "browse labels 0..10",
@@ -1213,6 +1241,9 @@ class NoParamsButWrongShape(nn.Module):
 class _Loaders:
     train_loader = val_loader = test_loader = ()
 
+    def reseed(self, seed):
+        pass
+
 
 def _plain_state_dict(tmp: Path) -> Path:
     path = tmp / "state.pt"
@@ -1420,3 +1451,23 @@ def test_a_big_pil_picture_is_shrunk_before_any_float_array_is_made():
     small = big.resize((400, 300), Image.Resampling.BOX)
     reference = preprocessing.mnist_style(small)
     assert torch.nn.functional.cosine_similarity(reference, result, dim=0).item() > 0.95
+
+
+def test_on_a_gpu_labels_are_checked_before_the_loss_runs():
+    """A device-side assert would break the CUDA context: the loss must never see a bad label there."""
+    calls = []
+
+    def loss(logits, y):
+        calls.append(1)
+        return nn.functional.cross_entropy(logits, y)
+
+    logits = torch.rand(4, 10)
+    with pytest.raises(ValueError, match=r"0\.\.9"):
+        checked_loss(loss, logits, torch.tensor([0, 1, 2, 10]), look_first=True)
+    assert calls == []
+    expected = nn.functional.cross_entropy(logits, Y4)
+    assert torch.equal(checked_loss(loss, logits, Y4, look_first=True), expected) and calls == [1]
+    soft = torch.softmax(torch.rand(4, 10), dim=1)  # probabilities as targets are fine
+    torch.testing.assert_close(
+        checked_loss(loss, logits, soft, look_first=True), nn.functional.cross_entropy(logits, soft)
+    )

@@ -31,6 +31,8 @@ def progress_bar(iterable: Iterable, total: int, desc: str, enabled: bool = True
 
 def print_epoch(trainer: NetworkTrainer, history: History) -> None:
     """A `NetworkTrainer` callback that prints one line per epoch."""
+    if history.epochs == 0:
+        raise ValueError("No epoch recorded yet: pass print_epoch as a callback to NetworkTrainer.")
     line = (
         f"epoch {history.epochs:3d}  train loss {history.train_loss[-1]:.4f}  "
         f"val loss {history.val_loss[-1]:.4f}"

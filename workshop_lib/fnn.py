@@ -28,10 +28,14 @@ def make_activation(name: str | None) -> nn.Module | None:
 
 
 MAX_PARAMETERS = 50_000_000  # 200 MB of float32 weights, ~800 MB with gradients and Adam's state
+MAX_HIDDEN_LAYERS = 100
 
 
 def check_parameter_budget(sizes: list[int]) -> None:
     """Refuse, before anything is allocated, a stack of layer widths with too many parameters."""
+    if len(sizes) > MAX_HIDDEN_LAYERS + 2:
+        hidden = len(sizes) - 2
+        raise ValueError(f"{hidden} hidden layers are more than {MAX_HIDDEN_LAYERS}: use fewer layers.")
     count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))  # weights and biases of each layer
     if count > MAX_PARAMETERS:
         raise ValueError(

@@ -40,6 +40,25 @@ def loss_failure(logits, y, err: Exception) -> Exception:
     return ValueError(problem) if problem else err
 
 
+def checked_loss(loss_fn, logits: torch.Tensor, y: torch.Tensor, look_first: bool | None = None):
+    """`loss_fn(logits, y)`, with a clear ValueError for labels a classification loss cannot take.
+
+    On a GPU a label outside 0..C-1 stops the loss kernel with a device-side assert, which breaks
+    the CUDA context until the kernel restarts; so there (`look_first`) the labels are checked
+    before the loss, at the cost of one sync per batch. On the CPU only when the loss fails.
+    """
+    if look_first is None:
+        look_first = y.device.type != "cpu"
+    if look_first and not y.is_floating_point() and logits.dim() == 2 and logits.shape[1] > 1:
+        problem = label_problem(logits, y)
+        if problem:
+            raise ValueError(problem)
+    try:
+        return loss_fn(logits, y)
+    except (IndexError, RuntimeError, ValueError) as err:  # maybe bad labels
+        raise loss_failure(logits, y, err) from err
+
+
 @dataclass
 class History:
     """Per-epoch numbers; accuracies (percent) stay empty without `sum_correct_preds`."""
@@ -120,10 +139,7 @@ class NetworkTrainer:
             x, y = x.to(self.device), y.to(self.device)  # [B, 784], [B]
             self.optimizer.zero_grad()
             logits = self.model(x)  # [B, 10]
-            try:
-                loss = self.loss_fn(logits, y)  # mean over the batch
-            except (IndexError, RuntimeError, ValueError) as err:  # maybe bad labels
-                raise loss_failure(logits, y, err) from err
+            loss = checked_loss(self.loss_fn, logits, y)  # mean over the batch; bad labels: a clear error
             reported = loss.item()
             self._check_finite(reported, batch)
             if self.regularization is not None:
@@ -145,10 +161,7 @@ class NetworkTrainer:
             for x, y in self.val_loader:
                 x, y = x.to(self.device), y.to(self.device)
                 logits = self.model(x)
-                try:
-                    total_loss += self.loss_fn(logits, y).item() * len(y)
-                except (IndexError, RuntimeError, ValueError) as err:  # maybe bad labels
-                    raise loss_failure(logits, y, err) from err
+                total_loss += checked_loss(self.loss_fn, logits, y).item() * len(y)
                 total_samples += len(y)
                 if self.sum_correct_preds is not None:
                     total_correct += int(self.sum_correct_preds(logits, y))

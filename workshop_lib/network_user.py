@@ -20,8 +20,9 @@ from torch import nn
 
 from .architectures import build_from_config
 from .device import model_device
+from .fnn import MAX_HIDDEN_LAYERS
 from .fnn import MAX_PARAMETERS as MAX_CONFIG_PARAMETERS
-from .network_trainer import loss_failure
+from .network_trainer import checked_loss
 
 CHECKPOINT_FORMAT = "fnn-workshop-checkpoint/1"
 
@@ -211,6 +212,8 @@ def read_checkpoint(path: Path | str, map_location="cpu") -> dict:
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
         raise CheckpointError(f"{path} has no valid state_dict (names -> tensors). Save the model again.")
+    if len(state) > 10 * MAX_HIDDEN_LAYERS:  # at most 7 tensors a layer: weight, bias and BatchNorm's 5
+        raise CheckpointError(f"{path} holds {len(state):,} tensors, more than any workshop model; refused.")
     numbers = sum(v.numel() for v in state.values())
     if numbers > MAX_CONFIG_PARAMETERS:  # checked before anything reads them
         raise CheckpointError(
@@ -344,10 +347,7 @@ class NetworkUser:
         total_loss, labels, preds = 0.0, [], []
         for _, y, logits in loader_outputs(self.model, loader):  # logits [B, C]
             y = y.to(self.device)
-            try:
-                total_loss += loss_fn(logits, y).item() * len(y)
-            except (IndexError, RuntimeError, ValueError) as err:  # maybe bad labels
-                raise loss_failure(logits, y, err) from err
+            total_loss += checked_loss(loss_fn, logits, y).item() * len(y)  # bad labels: a clear error
             labels.append(y.cpu())
             preds.append(logits.argmax(dim=1).cpu())
         if not labels or sum(len(y) for y in labels) == 0:
