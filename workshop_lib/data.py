@@ -144,12 +144,17 @@ def _uint8_images(root: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     return ds.data, ds.targets  # [N, 28, 28] uint8, [N] int64
 
 
+def mean_std(images: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard deviation of all pixels of uint8 images `[N, 28, 28]`, scaled to [0, 1]."""
+    pixels = images.to(torch.float64, copy=True).div_(255)  # a copy: the input stays as it is
+    return pixels.mean().item(), pixels.std().item()
+
+
 @lru_cache(maxsize=4)
 def mnist_mean_std(root: Path | str = DATA_ROOT) -> tuple[float, float]:
     """Mean and standard deviation of the 60,000 training pixels, scaled to [0, 1]."""
     images, _ = _uint8_images(str(root), True)
-    pixels = images.double().div_(255)
-    return pixels.mean().item(), pixels.std().item()
+    return mean_std(images)
 
 
 def split_indices(n: int, validation_ratio: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -215,6 +220,11 @@ class DataLoaderFNN:
         )
         self.val_loader = DataLoader(Subset(pool, val_idx.tolist()), **kwargs)
         self.test_loader = DataLoader(Subset(test, test_idx.tolist()), **kwargs)
+        self.device = torch.device("cpu")  # where the batches live
+
+    def reseed(self, seed: int) -> None:
+        """Restart the training loader's shuffling from `seed`: the batch order of a fresh one."""
+        self.train_loader.generator.manual_seed(seed)
 
 
 class TensorBatchLoader:
@@ -234,6 +244,15 @@ class TensorBatchLoader:
 
     def __len__(self) -> int:
         return (len(self.labels) + self.batch_size - 1) // self.batch_size
+
+    @property
+    def device(self) -> torch.device:
+        """Where the batches live."""
+        return self.images.device
+
+    def reseed(self, seed: int) -> None:
+        """Restart the shuffling from `seed`: the batch order of a fresh loader with this seed."""
+        self.generator.manual_seed(seed)
 
     def __iter__(self):
         n = len(self.labels)
@@ -290,3 +309,8 @@ class FastDataLoaderFNN:
         self.train_loader = make(pool_x[train_idx], pool_y[train_idx], True, batch_transform)
         self.val_loader = make(pool_x[val_idx], pool_y[val_idx], False)
         self.test_loader = make(test_x[:n_test], test_y[:n_test], False)
+        self.device = torch.device(device)  # where the batches live
+
+    def reseed(self, seed: int) -> None:
+        """Restart the training loader's shuffling from `seed`: the batch order of a fresh one."""
+        self.train_loader.reseed(seed)
