@@ -35,7 +35,7 @@ def trained(seed: int, epochs: int, augment: str = "none") -> nn.Module:
         model.load_state_dict(torch.load(path, weights_only=True))
         return model
     set_seed(seed)
-    affine, stroke = RandomAffine(seed=seed), RandomStroke(seed=seed)
+    affine, stroke = RandomAffine(seed=seed), RandomStroke(seed=seed + 1000)  # two independent streams
     transforms = {"none": None, "affine": affine, "affine+stroke": lambda x: stroke(affine(x))}
     data = FastDataLoaderFNN(batch_size=64, seed=seed, batch_transform=transforms[augment])
     optimizer = make_adam(model.parameters(), lr=1e-3)

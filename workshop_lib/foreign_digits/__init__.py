@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..network_user import eval_outputs
 from ..preprocessing import mnist_style
 
 FILE = Path(__file__).resolve().parent / "foreign_digits.npz"
@@ -59,14 +60,7 @@ def prepared(prepare: Callable = mnist_style, normalize: bool = False) -> torch.
 
 def predictions(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """`[N]` classes the model reads in prepared images `x [N, 784]` (moved to the model's device)."""
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            return torch.cat([model(batch.to(device)).argmax(dim=1).cpu() for batch in x.split(512)])
-    finally:
-        model.train(was_training)
+    return torch.cat([eval_outputs(model, batch).argmax(dim=1).cpu() for batch in x.split(512)])
 
 
 def accuracy_by_kind(model: torch.nn.Module, normalize: bool = False, prepare: Callable = mnist_style,
