@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-
 from build_foreign_digits import fitted_paths
 from foreign_digits_eval import VARIANTS, trained
+
 from workshop_lib import foreign_digits, widgets
 from workshop_lib.preprocessing import mnist_style
 

@@ -153,8 +153,8 @@ NAIVE_OR_MNIST_STYLE = Prediction(
               "and off-centre, handwritten in 8 x 8 blocks, thin, thick, pixel and mouse pens. Which way of "
               "preparing them will it read more of correctly?"),
     options=("naive resize", "MNIST-style", "about the same (within 2 points)"),
-    explanation=("squeezed naively, a digit keeps the place and size it had on its page, and its pen: a small "
-                 "digit in a corner lights up pixels the network never saw lit for it. The MNIST-style "
+    explanation=("squeezed naively, a digit keeps the place and size it had on its page, and its pen: a "
+                 "small digit in a corner lights up pixels the network never saw lit for it. The MNIST-style "
                  "preparation crops it to its ink, scales it to 20 pixels, gives it MNIST's pen width and "
                  "centres it by mass: the images the network learnt from. An FNN has no notion of shape "
                  "that would survive a shift: each of its 784 inputs is one fixed pixel."),
