@@ -4,9 +4,12 @@ from torchvision.transforms import functional as TF
 
 from workshop_lib.augmentation import (
     RandomAffine,
+    RandomStroke,
     affine_matrices,
     apply_affine,
     centre_of_mass,
+    dilate,
+    erode,
     sampling_grid,
 )
 from workshop_lib.data import FastDataLoaderFNN
@@ -101,3 +104,50 @@ def test_sampling_grid_is_exactly_affine_grid():
     theta = RandomAffine(degrees=30, translate=0.2, scale=(0.7, 1.3), seed=3).sample(5)
     expected = torch.nn.functional.affine_grid(theta, [5, 1, 28, 28], align_corners=False)
     torch.testing.assert_close(sampling_grid(theta), expected)
+
+
+def by_hand_dilation(image: torch.Tensor) -> torch.Tensor:
+    """A 3x3-cross dilation of one `[28, 28]` image, pixel by pixel."""
+    out = image.clone()
+    for i in range(28):
+        for j in range(28):
+            for di, dj in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                if 0 <= i + di < 28 and 0 <= j + dj < 28:
+                    out[i, j] = max(out[i, j], image[i + di, j + dj])
+    return out
+
+
+def test_dilate_is_the_max_over_a_cross_as_computed_by_hand(digits):
+    out = dilate(digits[:2])
+    assert out.shape == (2, 784)
+    for k in range(2):
+        torch.testing.assert_close(out[k].view(28, 28), by_hand_dilation(digits[k].view(28, 28)))
+
+
+def test_a_one_pixel_line_grows_to_three_and_erodes_back():
+    line = torch.zeros(28, 28)
+    line[5:20, 14] = 1.0  # a vertical stroke one pixel wide
+    thick = dilate(line.view(1, 784)).view(28, 28)
+    assert thick[10].sum() == 3 and thick[:, 14].sum() == 17  # one pixel more on every side
+    torch.testing.assert_close(erode(thick.view(1, 784)).view(28, 28), line)
+    assert erode(line.view(1, 784)).sum() == 0  # a one-pixel stroke erodes away
+
+
+def test_random_stroke_blends_between_eroded_and_dilated_per_image(digits):
+    out = RandomStroke(max_change=1.0, seed=0)(digits)
+    assert out.shape == digits.shape and out.dtype == digits.dtype
+    low, high = erode(digits), dilate(digits)
+    assert (out >= low - 1e-6).all() and (out <= high + 1e-6).all()
+    ink_change = out.sum(dim=1) - digits.sum(dim=1)  # [16]: some thicker, some thinner
+    assert (ink_change > 0).any() and (ink_change < 0).any()
+    torch.testing.assert_close(RandomStroke(max_change=1.0, seed=0)(digits), out)  # seeded: repeats
+    torch.testing.assert_close(RandomStroke(max_change=0.0, seed=0)(digits), digits)
+
+
+def test_random_stroke_works_on_normalised_images_and_rejects_a_bad_change(digits):
+    mean, std = 0.1307, 0.3081
+    raw = RandomStroke(seed=3)(digits)
+    normalised = RandomStroke(seed=3)((digits - mean) / std)
+    torch.testing.assert_close(normalised, (raw - mean) / std, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="max_change"):
+        RandomStroke(max_change=2.0)

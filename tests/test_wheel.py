@@ -54,6 +54,12 @@ def wheel(source, tmp_path_factory) -> Path:
     return built
 
 
+def package_data() -> set[str]:
+    """Every data file inside the package (MNIST, the foreign digits, their credits)."""
+    return {p.relative_to(ROOT).as_posix() for pattern in ("*.gz", "*.npz", "*.md")
+            for p in (ROOT / "workshop_lib").rglob(pattern)}
+
+
 def test_the_wheel_carries_the_mnist_files_and_their_credit(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     for name in [*MNIST_FILES, "README.md"]:
@@ -61,6 +67,8 @@ def test_the_wheel_carries_the_mnist_files_and_their_credit(wheel):
     assert not [n for n in names if n.startswith(("tests/", "solutions/", "notebooks/", "data/"))]
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "workshop_lib").rglob("*.py")}
     assert modules <= set(names), f"modules missing from the wheel: {sorted(modules - set(names))}"
+    missing = package_data() - set(names)
+    assert not missing, f"data missing from the wheel: {sorted(missing)}"
 
 
 def test_the_sdist_carries_the_mnist_files_and_the_license(source, tmp_path):
@@ -71,6 +79,8 @@ def test_the_sdist_carries_the_mnist_files_and_the_license(source, tmp_path):
     for file in MNIST_FILES:
         assert f"workshop_lib/mnist/{file}" in members
     assert {"workshop_lib/mnist/README.md", "LICENSE", "pyproject.toml", "workshop_lib/data.py"} <= members
+    missing = package_data() - members
+    assert not missing, f"data missing from the sdist: {sorted(missing)}"
 
 
 def test_a_lesson_runs_from_any_folder_with_only_the_installed_wheel(wheel, tmp_path):

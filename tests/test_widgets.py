@@ -202,7 +202,10 @@ def test_digit_canvas_records_strokes_and_says_when_it_is_empty():
     prediction = canvas.predict()
     assert prediction is not None
     torch.testing.assert_close(model.seen[0], mnist_style(drawing))
-    assert torch.nn.functional.cosine_similarity(model.seen[0], mnist_style(seven()), dim=0) > 0.95
+    # the same seven drawn with round ends: alike up to a one-pixel shift of the centre of mass
+    seen, expected = model.seen[0].view(28, 28), mnist_style(seven())
+    assert max(torch.nn.functional.cosine_similarity(torch.roll(seen, (dy, dx), (0, 1)).flatten(), expected,
+                                                     dim=0) for dy in (-1, 0, 1) for dx in (-1, 0, 1)) > 0.95
 
     canvas.clear_button.click()
     assert canvas.strokes == [] and canvas.prediction is None and canvas.predict() is None

@@ -126,3 +126,54 @@ def centre_of_mass(x: torch.Tensor) -> torch.Tensor:
     cx = (images.sum(dim=1) * coords).sum(dim=1) / mass
     cy = (images.sum(dim=2) * coords).sum(dim=1) / mass
     return torch.stack([cx, cy], dim=1)
+
+
+def dilate_images(images: torch.Tensor, shape: str = "cross") -> torch.Tensor:
+    """`images [N, C, H, W]` with every bright stroke one pixel wider on each side.
+
+    Dilation is a max-pooling with stride 1: `out[i, j] = max` of `x` over a 3x3 neighbourhood, a
+    "square", or a "cross" (`x[i, j]`, `x[i±1, j]`, `x[i, j±1]`: the max of a 1x3 and a 3x1 window).
+    """
+    if shape == "square":
+        return F.max_pool2d(images, 3, stride=1, padding=1)
+    if shape != "cross":
+        raise ValueError(f'Expected shape "cross" or "square", got {shape!r}.')
+    rows = F.max_pool2d(images, (1, 3), stride=1, padding=(0, 1))
+    cols = F.max_pool2d(images, (3, 1), stride=1, padding=(1, 0))
+    return torch.maximum(rows, cols)
+
+
+def dilate(x: torch.Tensor) -> torch.Tensor:
+    """Flat images `[B, 784]` with every stroke one pixel wider on each side (a max over a 3x3 cross)."""
+    return dilate_images(x.view(-1, 1, SIDE, SIDE)).view(-1, SIDE * SIDE)
+
+
+def erode(x: torch.Tensor) -> torch.Tensor:
+    """Flat images `[B, 784]` with every stroke one pixel thinner on each side: `−dilate(−x)`, a min-pool."""
+    return -dilate(-x)
+
+
+class RandomStroke:
+    """A batch transform: each image's strokes made thicker or thinner by a random amount.
+
+    Per image a `t` uniform in [−`max_change`, `max_change`] (at most 1): `x + t·(dilate(x) − x)` for
+    `t > 0`, `x + |t|·(erode(x) − x)` for `t < 0`, so `t = ±1` is one pixel more or less on each side and
+    values between blend. Works on raw and normalised images alike (the background is the minimum).
+    Chain it after `RandomAffine`: `batch_transform=lambda x: stroke(affine(x))`.
+    """
+
+    def __init__(self, max_change: float = 1.0, seed: int | None = None):
+        if not 0 <= max_change <= 1:
+            raise ValueError(f"Expected 0 <= max_change <= 1 (one pixel per side at most), got {max_change}.")
+        self.max_change = float(max_change)
+        self.generator = torch.Generator()
+        self.generator.manual_seed(seed if seed is not None else torch.seed())
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        t = (torch.rand(len(x), 1, generator=self.generator) * 2 - 1) * self.max_change  # [B, 1] on the CPU
+        t = t.to(x.device, x.dtype)
+        target = torch.where(t > 0, dilate(x), erode(x))  # [B, 784]: the fully thicker or thinner image
+        return x + t.abs() * (target - x)
+
+    def __repr__(self) -> str:
+        return f"RandomStroke(max_change={self.max_change})"

@@ -11,7 +11,7 @@ from torch import nn
 from ..augmentation import affine_matrices, apply_affine, centre_of_mass
 from ..drawings import Style, draw_digit
 from ..preprocessing import naive_resize
-from .engine import Exercise, Wrong, close, first_call
+from .engine import Exercise, Prediction, Wrong, close, first_call
 
 # ---------------------------------------------------------------- own handwriting
 
@@ -145,4 +145,19 @@ SHIFT_MATRICES = Exercise(
 
 EXERCISES = (PREDICT_DRAWING, SHIFT_MATRICES)
 
-PREDICTIONS = ()
+# ---------------------------------------------------------------- predictions
+
+NAIVE_OR_MNIST_STYLE = Prediction(
+    qid="07_naive_or_mnist_style",
+    question=("The plain network (trained on MNIST's raw pixels) reads 1,600 foreign digits: printed, small "
+              "and off-centre, handwritten in 8 x 8 blocks, thin, thick, pixel and mouse pens. Which way of "
+              "preparing them will it read more of correctly?"),
+    options=("naive resize", "MNIST-style", "about the same (within 2 points)"),
+    explanation=("squeezed naively, a digit keeps the place and size it had on its page, and its pen: a "
+                 "small digit in a corner lights up pixels the network never saw lit for it. The MNIST-style "
+                 "preparation crops it to its ink, scales it to 20 pixels, gives it MNIST's pen width and "
+                 "centres it by mass: the images the network learnt from. An FNN has no notion of shape "
+                 "that would survive a shift: each of its 784 inputs is one fixed pixel."),
+)
+
+PREDICTIONS = (NAIVE_OR_MNIST_STYLE,)
