@@ -1,3 +1,4 @@
+import os
 import shutil
 from pathlib import Path
 
@@ -29,3 +30,15 @@ def tiny_data():
     """A fixed 10-sample, 784-feature, 10-class dataset."""
     g = torch.Generator().manual_seed(0)
     return torch.rand(10, 784, generator=g), torch.randint(0, 10, (10,), generator=g)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_answer_store(tmp_path_factory):
+    """Learners' answers go to a fresh folder: no run ever sees answers saved by an earlier one."""
+    previous = os.environ.get("WORKSHOP_ANSWERS_DIR")
+    os.environ["WORKSHOP_ANSWERS_DIR"] = str(tmp_path_factory.mktemp("answers"))
+    yield Path(os.environ["WORKSHOP_ANSWERS_DIR"])
+    if previous is None:
+        del os.environ["WORKSHOP_ANSWERS_DIR"]
+    else:
+        os.environ["WORKSHOP_ANSWERS_DIR"] = previous

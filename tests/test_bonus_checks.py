@@ -6,10 +6,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workshop_lib import bonus_checks as check
-from workshop_lib.bonus_checks import BONUS_EXERCISES
-from workshop_lib.checks import CORRECT, INCORRECT, NOT_DONE, diagnose
+from workshop_lib import check
+from workshop_lib.checks import lesson04, lesson05, lesson06, lesson07
+from workshop_lib.checks.engine import CORRECT, INCORRECT, NOT_DONE
+from workshop_lib.checks.registry import diagnose
 from workshop_lib.preprocessing import naive_resize
+
+BONUS_EXERCISES = {e.name: e for lesson in (lesson04, lesson05, lesson06, lesson07) for e in lesson.EXERCISES}
 
 
 def not_done(*args, **kwargs):
@@ -24,12 +27,12 @@ CORRECT_ANSWERS = {
     "dense_layer_bn": lambda i, o, a="relu", bn=None: nn.Sequential(
         *[nn.Linear(i, o, bias=bn != "before")] + ([nn.BatchNorm1d(o)] if bn == "before" else [])
         + [nn.ReLU()] + ([nn.BatchNorm1d(o)] if bn == "after" else [])),
-    "init_weights": check.reference_init_weights,
+    "init_weights": BONUS_EXERCISES["init_weights"].reference,
     "l1": lambda model, strength: strength * torch.cat([p.flatten() for p in model.parameters()]).abs().sum(),
     "grid": lambda **opts: [dict(zip(opts, c, strict=True)) for c in itertools.product(*opts.values())],
-    "build_layers": check.reference_build_layers,
+    "build_layers": BONUS_EXERCISES["build_layers"].reference,
     "regression_loss": lambda output, y: ((output.squeeze(1) - y.float()) ** 2).mean(),
-    "predict_drawing": check.reference_predict_drawing,
+    "predict_drawing": BONUS_EXERCISES["predict_drawing"].reference,
     "shift_matrices": lambda s: torch.cat([torch.eye(2).expand(len(s), 2, 2), (-s / 14).unsqueeze(2)], 2),
 }
 

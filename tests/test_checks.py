@@ -6,8 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workshop_lib import checks
-from workshop_lib.checks import CORRECT, INCORRECT, NOT_DONE, diagnose
+from workshop_lib import check, fnn
+from workshop_lib.checks import lesson02
+from workshop_lib.checks.engine import CORRECT, INCORRECT, NOT_DONE
+from workshop_lib.checks.registry import EXERCISES, diagnose
 from workshop_lib.fnn import make_activation
 
 
@@ -88,7 +90,7 @@ def make_fnn(output_activation=None, final=None, input_override=None, flat_layer
 
 def test_fnn_accepts_a_correct_class_with_other_attribute_names():
     assert diagnose("fnn", make_fnn()).status == CORRECT
-    assert diagnose("fnn", checks.reference_fnn.FNN).status == CORRECT
+    assert diagnose("fnn", fnn.FNN).status == CORRECT
 
 
 def test_fnn_names_the_mistakes():
@@ -196,7 +198,7 @@ def sum_of_batch_means(trainer, _total, batches):
 
 def test_train_epoch_accepts_correct_solutions():
     assert diagnose("train_epoch", make_train_epoch()).status == CORRECT
-    assert diagnose("train_epoch", checks.reference_train_epoch).status == CORRECT
+    assert diagnose("train_epoch", lesson02.train_epoch).status == CORRECT
 
     def with_model_zero_grad_and_dataset_length(trainer):
         trainer.model.train()
@@ -258,7 +260,7 @@ def make_validate_epoch(eval_mode=True, no_grad=True, average="sample", loader="
 
 def test_validate_epoch_accepts_correct_solutions():
     assert diagnose("validate_epoch", make_validate_epoch()).status == CORRECT
-    assert diagnose("validate_epoch", checks.reference_validate_epoch).status == CORRECT
+    assert diagnose("validate_epoch", lesson02.validate_epoch).status == CORRECT
 
     @torch.inference_mode()
     def with_inference_mode(trainer):
@@ -298,30 +300,29 @@ LESSON_EXERCISES = ["dense_layer", "fnn", "flatten", "loss", "train_epoch", "val
 
 @pytest.mark.parametrize("exercise", LESSON_EXERCISES)
 def test_an_unfinished_exercise_is_not_done_and_the_reference_takes_over(exercise, capsys):
-    check = getattr(checks, exercise)
-    returned = check(not_done)
+    returned = getattr(check, exercise)(not_done)
     printed = capsys.readouterr().out
     assert "Not done yet" in printed and "NotImplementedError" in printed
     assert f"check.hint({exercise!r})" in printed
-    assert returned is checks.EXERCISES[exercise].reference
+    assert returned is EXERCISES[exercise].reference
     assert diagnose(exercise, returned).status == CORRECT  # the lesson goes on with a working reference
 
 
 def test_a_correct_answer_is_returned_unchanged(capsys):
-    assert checks.dense_layer(dense_layer_ok) is dense_layer_ok
+    assert check.dense_layer(dense_layer_ok) is dense_layer_ok
     assert capsys.readouterr().out.startswith("Correct [dense_layer]")
 
 
 def test_a_wrong_answer_is_replaced_by_the_reference(capsys):
-    returned = checks.flatten(lambda im: im.view(1, -1))
+    returned = check.flatten(lambda im: im.view(1, -1))
     printed = capsys.readouterr().out
     assert returned is torch.flatten
     assert "Not yet right [flatten]" in printed and "reference torch.flatten" in printed
 
 
 def test_every_exercise_has_a_hint(capsys):
-    for exercise in checks.EXERCISES:
-        checks.hint(exercise)
+    for exercise in EXERCISES:
+        check.hint(exercise)
         assert capsys.readouterr().out.startswith(f"Hint [{exercise}]: ")
     with pytest.raises(ValueError, match="exercises: "):
-        checks.hint("no_such_exercise")
+        check.hint("no_such_exercise")

@@ -144,12 +144,17 @@ def _uint8_images(root: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     return ds.data, ds.targets  # [N, 28, 28] uint8, [N] int64
 
 
+def mean_std(images: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard deviation of all pixels of uint8 images `[N, 28, 28]`, scaled to [0, 1]."""
+    pixels = images.to(torch.float64, copy=True).div_(255)  # a copy: the input stays as it is
+    return pixels.mean().item(), pixels.std().item()
+
+
 @lru_cache(maxsize=4)
 def mnist_mean_std(root: Path | str = DATA_ROOT) -> tuple[float, float]:
     """Mean and standard deviation of the 60,000 training pixels, scaled to [0, 1]."""
     images, _ = _uint8_images(str(root), True)
-    pixels = images.double().div_(255)
-    return pixels.mean().item(), pixels.std().item()
+    return mean_std(images)
 
 
 def split_indices(n: int, validation_ratio: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
