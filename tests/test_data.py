@@ -13,6 +13,7 @@ from workshop_lib.data import (
     file_md5,
     mnist_dataset,
     mnist_mean_std,
+    split_indices,
 )
 
 
@@ -115,3 +116,57 @@ def test_shuffled_batches_keep_each_image_with_its_label():
 def test_bad_split_ratio_is_refused():
     with pytest.raises(ValueError, match="validation_ratio"):
         FastDataLoaderFNN(validation_ratio=1.5)
+
+
+def test_the_split_is_disjoint_complete_and_seeded():
+    train, val = split_indices(100, 0.2, seed=0)
+    assert len(train) == 80 and len(val) == 20
+    assert set(train.tolist()).isdisjoint(val.tolist())
+    assert sorted(train.tolist() + val.tolist()) == list(range(100))
+    again_train, again_val = split_indices(100, 0.2, seed=0)
+    assert torch.equal(train, again_train) and torch.equal(val, again_val)
+    assert not torch.equal(val, split_indices(100, 0.2, seed=1)[1])
+
+
+def test_the_torchvision_path_never_validates_on_a_training_image(mnist_root):
+    data = DataLoaderFNN(batch_size=32, validation_ratio=0.25, subset_size=400, seed=3)
+    train, val = data.train_loader.dataset.indices, data.val_loader.dataset.indices
+    assert len(train) == 300 and len(val) == 100
+    assert set(train).isdisjoint(val) and set(train) | set(val) == set(range(400))
+
+
+def test_the_fast_path_holds_the_split_pixels_scaled_by_hand(mnist_root):
+    data = FastDataLoaderFNN(batch_size=32, validation_ratio=0.25, subset_size=400, seed=3, normalize=True)
+    raw = mnist_dataset(True, mnist_root).data[:400].reshape(400, 784).double() / 255  # [400, 784]
+    mean, std = mnist_mean_std(mnist_root)
+    train_idx, val_idx = split_indices(400, 0.25, seed=3)
+    for loader, idx in ((data.train_loader, train_idx), (data.val_loader, val_idx)):
+        torch.testing.assert_close(loader.images.double(), (raw[idx] - mean) / std, rtol=0, atol=1e-5)
+    test_raw = mnist_dataset(False, mnist_root).data[:400].reshape(400, 784).double() / 255
+    torch.testing.assert_close(data.test_loader.images.double(), (test_raw - mean) / std, rtol=0, atol=1e-5)
+
+
+def test_the_fast_path_shuffles_training_batches_only(mnist_root):
+    data = FastDataLoaderFNN(batch_size=32, subset_size=400, seed=0)
+    train_order = torch.cat([y for _, y in data.train_loader])
+    assert sorted(train_order.tolist()) == sorted(data.train_loader.labels.tolist())
+    assert not torch.equal(train_order, data.train_loader.labels)
+    for loader in (data.val_loader, data.test_loader):
+        assert torch.equal(torch.cat([y for _, y in loader]), loader.labels)
+        assert torch.equal(torch.cat([x for x, _ in loader]), loader.images)
+
+
+def test_an_unshuffled_tensor_loader_gives_consecutive_slices_with_a_short_last_batch():
+    loader = TensorBatchLoader(torch.arange(20.0).view(10, 2), torch.arange(10), 4)
+    batches = list(loader)
+    assert len(loader) == 3 and [len(y) for _, y in batches] == [4, 4, 2]
+    assert [y.tolist() for _, y in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert torch.equal(batches[2][0], torch.tensor([[16.0, 17.0], [18.0, 19.0]]))
+
+
+def test_a_batch_transform_sees_every_training_batch():
+    seen = []
+    loader = TensorBatchLoader(torch.zeros(10, 2), torch.arange(10), 4, shuffle=True,
+                               batch_transform=lambda x: seen.append(len(x)) or x + 1)
+    assert all(torch.equal(x, torch.ones(len(x), 2)) for x, _ in loader)
+    assert seen == [4, 4, 2]

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -118,3 +120,78 @@ def test_callbacks_see_every_epoch(tiny_data):
     seen = []
     make_trainer(x, y, callbacks=[lambda t, h: seen.append(h.epochs)]).train(3)
     assert seen == [1, 2, 3]
+
+
+class Lookup(nn.Module):
+    """Logits 10 for the class written in pixel 0, 0 elsewhere: predictions known by hand."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, x):
+        return 10.0 * self.scale * nn.functional.one_hot(x[:, 0].long(), 10).float()  # [B, 10]
+
+
+def lookup_data():
+    """10 samples in batches of 4, 4, 2: 4, 2 and 0 correct, so 60 % overall, 0 % in the last batch."""
+    predicted = torch.tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 0])
+    labels = torch.tensor([1, 2, 3, 4, 5, 6, 0, 0, 0, 1])
+    x = torch.zeros(10, 784)
+    x[:, 0] = predicted.float()
+    return x, labels
+
+
+# Cross-entropy of logits (10 on one class, 0 on the nine others), by hand.
+LOSS_RIGHT = -math.log(math.exp(10) / (math.exp(10) + 9))
+LOSS_WRONG = -math.log(1 / (math.exp(10) + 9))
+LOOKUP_LOSS = (6 * LOSS_RIGHT + 4 * LOSS_WRONG) / 10
+
+
+def test_losses_and_accuracies_of_a_known_model_match_a_hand_count():
+    x, y = lookup_data()
+    history = make_trainer(x, y, model=Lookup(), sum_correct_preds=sum_correct_preds).train(1)
+    assert history.train_accuracy == [pytest.approx(60.0)]
+    assert history.val_accuracy == [pytest.approx(60.0)]  # every batch counts, not the last one
+    assert history.train_loss == [pytest.approx(LOOKUP_LOSS, rel=1e-6)]
+    assert history.val_loss == [pytest.approx(LOOKUP_LOSS, rel=1e-6)]
+
+
+def test_the_reported_training_loss_leaves_the_penalty_out():
+    x, y = lookup_data()
+    penalty = lambda m: 5.0 * m.scale ** 2  # noqa: E731  (5.0 at scale 1; lr=0 keeps it there)
+    history = make_trainer(x, y, model=Lookup(), regularization=penalty).train(1)
+    assert history.train_loss == [pytest.approx(LOOKUP_LOSS, rel=1e-6)]
+
+
+def test_the_penalty_reaches_the_gradient():
+    x, y = lookup_data()
+    model = Lookup()
+    trainer = make_trainer(x, y, model=model, lr=0.01, regularization=lambda m: 5.0 * m.scale ** 2)
+    trainer.train_loader = [(x[:1], y[:1])]  # one sample, predicted right
+    trainer.train_epoch()
+    # d/ds of CE(10 s on the true class) is -10 * 9 e^-10s / (1 + 9 e^-10s); of 5 s^2 it is 10 s
+    ce_grad = -10 * 9 * math.exp(-10) / (1 + 9 * math.exp(-10))
+    assert model.scale.item() == pytest.approx(1 - 0.01 * (ce_grad + 10.0), rel=1e-6)
+
+
+def test_a_second_train_call_continues_the_history():
+    x, y = lookup_data()
+    trainer = make_trainer(x, y, model=Lookup(), sum_correct_preds=sum_correct_preds)
+    first = trainer.train(2)
+    losses = list(first.train_loss)
+    second = trainer.train(1)
+    assert second is first and second.epochs == 3
+    assert second.train_loss[:2] == losses and len(second.val_accuracy) == 3
+
+
+def test_ctrl_c_during_validation_leaves_the_model_in_train_mode(tiny_data, capsys):
+    x, y = tiny_data
+    model = Spy()
+    trainer = make_trainer(x, y, model=model)
+    trainer.val_loader = InterruptingLoader(trainer.val_loader, interrupt_in_epoch=2)
+    history = trainer.train(5)
+    assert history.interrupted and history.epochs == 1
+    assert model.training and all(m.training for m in model.modules())
+    assert "interrupted after 1 complete epoch(s)" in capsys.readouterr().out
+

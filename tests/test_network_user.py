@@ -1,3 +1,4 @@
+import math
 import os
 import pickle
 
@@ -97,3 +98,49 @@ def test_evaluate_reports_loss_accuracy_and_confusion():
     assert result.accuracy == pytest.approx(100 * (logits.argmax(1) == y).float().mean().item())
     assert result.confusion.sum() == 20
     assert result.confusion.trace().item() == (logits.argmax(1) == y).sum().item()
+
+
+def dropout_batchnorm_model():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(784, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
+                               torch.nn.Dropout(0.5), torch.nn.Linear(16, 10))
+
+
+def test_predict_runs_in_eval_mode_whatever_mode_the_model_was_in():
+    model = dropout_batchnorm_model().train()
+    stats = model[1].running_mean.clone()
+    x = torch.rand(6, 784)
+    labels, probs = NetworkUser(model).predict(x)
+    assert torch.equal(model[1].running_mean, stats)  # BatchNorm's statistics untouched
+    expected = torch.softmax(model.eval()(x), dim=1).detach()  # dropout off, running statistics
+    torch.testing.assert_close(probs, expected, rtol=0, atol=1e-7)
+    assert torch.equal(labels, expected.argmax(dim=1))
+
+
+def test_evaluate_runs_in_eval_mode_whatever_mode_the_model_was_in():
+    model = dropout_batchnorm_model().train()
+    stats = model[1].running_mean.clone()
+    x, y = torch.rand(20, 784), torch.randint(0, 10, (20,))
+    result = NetworkUser(model).evaluate(TensorBatchLoader(x, y, 6))
+    assert torch.equal(model[1].running_mean, stats)
+    logits = model.eval()(x).detach()
+    assert result.loss == pytest.approx(torch.nn.functional.cross_entropy(logits, y).item(), rel=1e-5)
+    expected = confusion_matrix(y, logits.argmax(dim=1), 10)
+    assert torch.equal(result.confusion, expected)
+
+
+def test_predict_gives_the_softmax_of_known_logits():
+    model = torch.nn.Linear(784, 3)
+    with torch.no_grad():
+        model.weight.zero_()
+        model.bias.copy_(torch.tensor([0.0, 1.0, 2.0]))
+    labels, probs = NetworkUser(model).predict(torch.rand(2, 784))
+    e = [1.0, math.e, math.e ** 2]
+    assert probs[0].tolist() == pytest.approx([v / sum(e) for v in e])
+    assert labels.tolist() == [2, 2]
+
+
+def test_the_confusion_matrix_is_rows_true_columns_predicted():
+    y_true, y_pred = torch.tensor([3, 3, 1]), torch.tensor([1, 1, 3])
+    matrix = confusion_matrix(y_true, y_pred, 4)
+    assert matrix[3, 1] == 2 and matrix[1, 3] == 1 and matrix.sum() == 3

@@ -220,6 +220,11 @@ class DataLoaderFNN:
         )
         self.val_loader = DataLoader(Subset(pool, val_idx.tolist()), **kwargs)
         self.test_loader = DataLoader(Subset(test, test_idx.tolist()), **kwargs)
+        self.device = torch.device("cpu")  # where the batches live
+
+    def reseed(self, seed: int) -> None:
+        """Restart the training loader's shuffling from `seed`: the batch order of a fresh one."""
+        self.train_loader.generator.manual_seed(seed)
 
 
 class TensorBatchLoader:
@@ -239,6 +244,15 @@ class TensorBatchLoader:
 
     def __len__(self) -> int:
         return (len(self.labels) + self.batch_size - 1) // self.batch_size
+
+    @property
+    def device(self) -> torch.device:
+        """Where the batches live."""
+        return self.images.device
+
+    def reseed(self, seed: int) -> None:
+        """Restart the shuffling from `seed`: the batch order of a fresh loader with this seed."""
+        self.generator.manual_seed(seed)
 
     def __iter__(self):
         n = len(self.labels)
@@ -295,3 +309,8 @@ class FastDataLoaderFNN:
         self.train_loader = make(pool_x[train_idx], pool_y[train_idx], True, batch_transform)
         self.val_loader = make(pool_x[val_idx], pool_y[val_idx], False)
         self.test_loader = make(test_x[:n_test], test_y[:n_test], False)
+        self.device = torch.device(device)  # where the batches live
+
+    def reseed(self, seed: int) -> None:
+        """Restart the training loader's shuffling from `seed`: the batch order of a fresh one."""
+        self.train_loader.reseed(seed)

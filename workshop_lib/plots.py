@@ -1,4 +1,4 @@
-"""Pictures of the data and the training: images, label counts, loss curves, confusion matrices.
+"""Pictures of the data and the training: images, label counts, loss curves, confusion matrices, runs.
 
 Every function returns a closed matplotlib Figure: it shows once when it is the last expression
 of a cell (or with `display(fig)`), and `fig.savefig(...)` works as usual.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,6 +19,9 @@ import torch
 from matplotlib.figure import Figure
 
 from .network_trainer import History
+
+if TYPE_CHECKING:
+    from .experiments import Run
 
 MISTAKE_COLOR = "crimson"
 
@@ -229,5 +234,39 @@ def plot_confusion_matrix(confusion, class_names=None, hide_diagonal: bool = Fal
     total = matrix.sum()
     accuracy = np.trace(matrix) / total if total else float("nan")
     ax.set_title(f"{int(total):,} images, {100 * accuracy:.2f} % on the diagonal")
+    fig.tight_layout()
+    return _closed(fig)
+
+
+def plot_runs(runs: Iterable[Run], title: str = "") -> Figure:
+    """Validation loss and accuracy per epoch, one curve per run (`experiments.Run`), overlaid."""
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for run in runs:
+        epochs = range(1, run.history.epochs + 1)
+        (line,) = ax_loss.plot(epochs, run.history.val_loss, marker=".", label=run.name)
+        ax_loss.plot(epochs, run.history.train_loss, ls=":", color=line.get_color())
+        ax_acc.plot(epochs, run.history.val_accuracy, marker=".", color=line.get_color(), label=run.name)
+    ax_loss.set(xlabel="epoch", ylabel="loss (dotted: training)", title="validation loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="validation accuracy")
+    ax_acc.legend(fontsize=8, loc="lower right")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _closed(fig)
+
+
+def plot_grid(table: pd.DataFrame, x: str, hue: str | None = None, y: str = "val_accuracy") -> Figure:
+    """A `runs_table` column on the x axis, optionally one line per value of another column."""
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    groups = table.groupby(hue) if hue else [("all", table)]
+    for value, part in groups:
+        part = part.sort_values(x)
+        ax.plot(part[x].astype(str), part[y], marker="o", label=f"{hue}={value}" if hue else None)
+    ax.set(xlabel=x, ylabel=y.replace("_", " ") + (" (%)" if "accuracy" in y else ""))
+    if hue:
+        ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return _closed(fig)

@@ -1,7 +1,7 @@
-"""Widgets to see the model: browse its predictions, draw or upload a digit and watch it guess.
+"""Widgets to see the model: browse its predictions, draw or upload a digit, train settings from sliders.
 
-Each widget is a thin layer over the plain functions above it (`predictions_for`,
-`select_indices`, `predict_digit`), which are tested without a browser.
+Each widget is a thin layer over plain functions (`predictions_for`, `select_indices`,
+`predict_digit`, `experiments.train_setting`), which are tested without a browser.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 from torch import nn
 
+from .experiments import DEFAULTS, Run, run_name, runs_table, settings_of, train_setting
+from .fnn import ACTIVATIONS
+from .plots import plot_runs
 from .preprocessing import BlankImageError, PreprocessingError, mnist_style, open_image, to_gray
 
 CORRECT_COLOR, MISTAKE_COLOR, BAR_COLOR = "seagreen", "crimson", "lightsteelblue"
@@ -453,3 +456,78 @@ class DigitUpload(_DigitReader):
         except PreprocessingError as err:
             return self.say(str(err))
         return self.predict_image(picture, picture=picture)
+
+
+class Playground:
+    """Sliders for the hyperparameters, a Train button, curves of every run overlaid.
+
+    A thin layer over `experiments.train_setting` and `plots.plot_runs`: `on_train(button)` is all
+    a click does.
+    """
+
+    NEURONS = [16, 32, 64, 128, 256, 512]
+
+    def __init__(self, data, epochs: int = 3, seed: int = 0, device=None):
+        w = widgets
+        self.data, self.seed, self.device = data, seed, device
+        self.runs: list[Run] = []
+        self.neurons = w.SelectionSlider(options=self.NEURONS, value=DEFAULTS["neurons"],
+                                         description="neurons")
+        self.hidden_layers = w.IntSlider(value=DEFAULTS["hidden_layers"], min=0, max=5, description="layers")
+        self.activation = w.Dropdown(options=sorted(ACTIVATIONS), value=DEFAULTS["activation"],
+                                     description="activation")
+        self.learning_rate = w.FloatLogSlider(value=DEFAULTS["learning_rate"], base=10, min=-5, max=-1,
+                                              step=0.5, description="learning rate")
+        self.epochs = w.IntSlider(value=epochs, min=1, max=20, description="epochs")
+        self.train_button = w.Button(description="Train", button_style="primary", icon="play")
+        self.clear_button = w.Button(description="Clear runs", icon="trash")
+        self.status = w.HTML()
+        self.output = w.Output()
+        self.train_button.on_click(self.on_train)
+        self.clear_button.on_click(self.on_clear)
+        controls = w.VBox([self.neurons, self.hidden_layers, self.activation, self.learning_rate, self.epochs,
+                           w.HBox([self.train_button, self.clear_button]), self.status])
+        self.widget = w.VBox([controls, self.output])
+
+    def settings(self) -> dict:
+        """The setting the controls show now."""
+        return settings_of(neurons=self.neurons.value, hidden_layers=self.hidden_layers.value,
+                           activation=self.activation.value, learning_rate=self.learning_rate.value)
+
+    def on_train(self, _button=None) -> Run:
+        """Train the shown setting, add it to the runs, redraw."""
+        settings = self.settings()
+        self.train_button.disabled = True
+        self.status.value = f"training {run_name(settings)} ..."
+
+        def report(trainer, history):
+            self.status.value = (f"training {run_name(settings)}: epoch {history.epochs}/"
+                                 f"{self.epochs.value}, val acc {history.val_accuracy[-1]:.2f}%")
+
+        try:
+            run = train_setting(settings, self.data, self.epochs.value, self.seed, self.device, [report])
+        finally:
+            self.train_button.disabled = False
+        self.runs.append(run)
+        self.status.value = f"{run.name}: val acc {run.history.val_accuracy[-1]:.2f}% ({len(self.runs)} runs)"
+        self.redraw()
+        return run
+
+    def on_clear(self, _button=None) -> None:
+        self.runs.clear()
+        self.status.value = "no runs yet"
+        self.redraw()
+
+    def redraw(self) -> None:
+        from IPython.display import display
+
+        self.output.clear_output(wait=True)
+        if self.runs:
+            with self.output:
+                display(plot_runs(self.runs[-8:]))  # the last 8: more curves are unreadable
+                display(runs_table(self.runs)[["run", "parameters", "val_loss", "val_accuracy", "seconds"]])
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

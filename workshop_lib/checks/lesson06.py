@@ -88,7 +88,7 @@ GRID = Exercise(
     name="grid",
     doc="`grid(**options) -> list of settings`, every combination of the values once.",
     probe=probe_grid,
-    reference_spec="workshop_lib.hyperparameters:grid",  # imported on first use: not at import time
+    reference_spec="workshop_lib.experiments:grid",  # imported on first use: not at import time
     hints=(
         "A grid tries every combination: with 3 neuron counts, 2 depths and 2 activations that is "
         "3 x 2 x 2 = 12 settings, each a dict from option name to one value.",

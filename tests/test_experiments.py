@@ -1,19 +1,11 @@
 import pytest
 import torch
 
-from workshop_lib.data import FastDataLoaderFNN
-from workshop_lib.hyperparameters import (
-    DEFAULTS,
-    Playground,
-    build_model,
-    grid,
-    plot_grid,
-    plot_runs,
-    run_grid,
-    runs_table,
-    train_setting,
-)
+from workshop_lib.data import DataLoaderFNN, FastDataLoaderFNN
+from workshop_lib.experiments import DEFAULTS, build_model, grid, run_grid, runs_table, train_setting
 from workshop_lib.layers import count_parameters
+from workshop_lib.plots import plot_grid, plot_runs
+from workshop_lib.widgets import Playground
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +43,25 @@ def test_same_setting_same_seed_same_run_whatever_ran_before(tiny):
     train_setting({"neurons": 64, "activation": "tanh"}, tiny, epochs=1, seed=0)
     again = train_setting({"neurons": 16}, tiny, epochs=2, seed=0)
     assert first.history.val_loss == again.history.val_loss
+
+
+def test_both_loaders_say_where_their_batches_live_and_restart_their_shuffling(mnist_root):
+    def first_labels(data):
+        return next(iter(data.train_loader))[1]
+
+    for data in (FastDataLoaderFNN(batch_size=16, subset_size=200, seed=0),
+                 DataLoaderFNN(batch_size=16, subset_size=200, seed=0)):
+        assert data.device == torch.device("cpu")
+        fresh = first_labels(data)
+        assert not torch.equal(first_labels(data), fresh)  # a new epoch, a new order
+        data.reseed(0)
+        assert torch.equal(first_labels(data), fresh)
+    assert FastDataLoaderFNN(batch_size=16, subset_size=200, device="meta").device == torch.device("meta")
+
+
+def test_a_run_trains_on_the_device_the_data_lives_on(tiny):
+    run = train_setting({"neurons": 16}, tiny, epochs=1, seed=0)
+    assert {p.device for p in run.model.parameters()} == {tiny.device}
 
 
 def test_grid_results_land_in_one_table_best_first(tiny):
