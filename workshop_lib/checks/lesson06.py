@@ -154,8 +154,9 @@ PREDICTIONS = (
     Prediction(
         qid="06_half_4_half_9",
         question="For images that are the pixel average of a 4 and a 9, what does the regression network "
-                 "output (the median over 50 of them): below 5, 5 to 8, or above 8?",
-        options=("below 5", "5 to 8", "above 8"),
+                 "output (the median over 50 of them): about 4 (below 4.5), in between (4.5 to 8.5), or "
+                 "about 9 (above 8.5)?",
+        options=("about 4", "in between", "about 9"),
         explanation="For an input that is a 4 with probability p and a 9 otherwise, the output c that "
                     "minimises the expected squared error p(c - 4)^2 + (1 - p)(c - 9)^2 is the mean "
                     "c = 4p + 9(1 - p): 6.5 for p = 1/2, a digit that is neither. MSE averages the "
