@@ -195,3 +195,36 @@ def test_ctrl_c_during_validation_leaves_the_model_in_train_mode(tiny_data, caps
     assert model.training and all(m.training for m in model.modules())
     assert "interrupted after 1 complete epoch(s)" in capsys.readouterr().out
 
+
+
+class Parcel:
+    """A batch that only `.to(device)` unwraps: a loop that forgets to move it fails."""
+
+    def __init__(self, tensor, moves):
+        self.tensor, self.moves = tensor, moves
+
+    def to(self, device):
+        self.moves.append(torch.device(device))
+        return self.tensor
+
+    def __len__(self):
+        return len(self.tensor)
+
+
+def test_every_batch_is_moved_to_the_trainer_device(tiny_data):
+    x, y = tiny_data
+    moves = []
+    parcels = [(Parcel(x[i:i + 4], moves), Parcel(y[i:i + 4], moves)) for i in (0, 4, 8)]
+    trainer = make_trainer(x, y)
+    trainer.train_loader = trainer.val_loader = parcels
+    trainer.train(1)
+    assert moves == [torch.device("cpu")] * 12  # x and y of 3 batches, training and validation
+
+
+def test_the_device_defaults_to_the_model_device(tiny_data):
+    x, y = tiny_data
+    assert make_trainer(x, y).device == torch.device("cpu")
+    model = FNN(784, 8, 8, 10).to("meta")
+    trainer = NetworkTrainer(model, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+                             [], [], progress=False)
+    assert trainer.device == torch.device("meta")

@@ -7,7 +7,13 @@ import torch
 
 from workshop_lib.data import TensorBatchLoader
 from workshop_lib.fnn import FNN
-from workshop_lib.network_user import CheckpointError, NetworkUser, confusion_matrix
+from workshop_lib.network_user import (
+    CheckpointError,
+    NetworkUser,
+    confusion_matrix,
+    eval_outputs,
+    loader_outputs,
+)
 
 
 def test_save_load_round_trip_is_exact(tmp_path):
@@ -144,3 +150,31 @@ def test_the_confusion_matrix_is_rows_true_columns_predicted():
     y_true, y_pred = torch.tensor([3, 3, 1]), torch.tensor([1, 1, 3])
     matrix = confusion_matrix(y_true, y_pred, 4)
     assert matrix[3, 1] == 2 and matrix[1, 3] == 1 and matrix.sum() == 3
+
+
+def test_eval_outputs_are_eval_mode_outputs_without_gradients_and_the_mode_is_restored():
+    model = dropout_batchnorm_model().train()
+    stats = model[1].running_mean.clone()
+    x = torch.rand(6, 784)
+    outputs = eval_outputs(model, x)
+    assert model.training and all(m.training for m in model.modules())
+    assert not outputs.requires_grad and torch.equal(model[1].running_mean, stats)
+    torch.testing.assert_close(outputs, model.eval()(x).detach(), rtol=0, atol=0)
+    model.eval()
+    eval_outputs(model, x)
+    assert not model.training
+
+
+def test_eval_outputs_move_the_batch_to_the_model():
+    model = torch.nn.Linear(784, 10).to("meta")  # fed a CPU tensor, it would raise a device error
+    assert eval_outputs(model, torch.rand(3, 784)).device == torch.device("meta")
+    labels, probs = NetworkUser(model).predict(torch.rand(3, 784))
+    assert probs.shape == (3, 10) and probs.device == torch.device("meta")
+
+
+def test_loader_outputs_cover_every_batch_in_order():
+    model = torch.nn.Linear(784, 10)
+    x, y = torch.rand(10, 784), torch.arange(10)
+    batches = list(loader_outputs(model, TensorBatchLoader(x, y, 4)))
+    assert [b[1].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    torch.testing.assert_close(torch.cat([b[2] for b in batches]), model(x).detach())

@@ -1,6 +1,8 @@
 """The generator turns solution notebooks into student notebooks, deterministically, and the
 committed notebooks/ folder is exactly what it writes now."""
 
+import re
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -143,3 +145,56 @@ def test_each_solution_notebook_is_a_well_formed_lesson(path):
     text = "\n".join(c.source for c in student.cells)
     assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
     assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_a_written_answer_with_an_id_is_extracted_and_revealed_in_the_student_notebook():
+    source = "Intro.\n<!-- BEGIN SOLUTION id=q_size -->\n**Answer.** 784 numbers.\n<!-- END SOLUTION -->"
+    assert generator.model_answers(source) == {"q_size": "**Answer.** 784 numbers."}
+    assert student_source(source, "markdown") == f"Intro.\n{ANSWER_PROMPT}"
+    nb = solution_notebook()
+    nb.cells[1].source = source
+    student = generator.student_notebook(nb)
+    assert [c.cell_type for c in student.cells] == ["code", "markdown", "code"]
+    assert student.cells[2].source == 'check.reveal("q_size")' and student.cells[2].id == "reveal-q_size"
+    assert generator.lesson_model_answers(nb) == {"q_size": "**Answer.** 784 numbers."}
+
+
+def test_model_answers_are_written_deterministically_and_ids_are_unique(tmp_path):
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    nb = solution_notebook()
+    nb.cells[1].source = "<!-- BEGIN SOLUTION id=q1 -->\nIt is 784.\n<!-- END SOLUTION -->"
+    nbformat.write(nb, solutions / "00_lesson.ipynb")
+    path = tmp_path / "model_answers.py"
+    generator.write_model_answers(solutions, path)
+    first = path.read_bytes()
+    assert not generator.model_answers_stale(solutions, path)
+    generator.write_model_answers(solutions, path)
+    assert path.read_bytes() == first
+    namespace = {}
+    exec(first, namespace)
+    assert namespace["MODEL_ANSWERS"] == {"00_lesson": {"q1": "It is 784."}}
+    nbformat.write(nb, solutions / "01_lesson.ipynb")  # the same id in a second lesson
+    with pytest.raises(MarkerError, match="'q1' is already used in 00_lesson.ipynb"):
+        generator.model_answers_text(solutions)
+
+
+def test_the_committed_model_answers_are_what_the_generator_writes_now():
+    assert not generator.model_answers_stale(), (
+        "workshop_lib/checks/model_answers.py is out of date: run `make notebooks` and commit it."
+    )
+
+
+def test_every_written_answer_of_the_lessons_has_an_id_and_a_reveal_cell():
+    for path in sorted(generator.SOLUTIONS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        blocks = sum(c.source.count("<!-- BEGIN SOLUTION") for c in nb.cells if c.cell_type == "markdown")
+        answers = generator.lesson_model_answers(nb, path.name)
+        assert len(answers) == blocks, f"{path.name}: every written answer needs an id"
+        student = generator.student_notebook(nb, path.name)
+        reveals = [c.source for c in student.cells if c.source.startswith("check.reveal(")]
+        assert reveals == [f'check.reveal("{qid}")' for qid in answers]
+        if answers:
+            imports = re.compile(r"^from workshop_lib import .*\bcheck\b", re.MULTILINE)
+            assert any(imports.search(c.source) for c in nb.cells if c.cell_type == "code"), (
+                f"{path.name} must import check for its reveal cells")

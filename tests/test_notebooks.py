@@ -54,6 +54,7 @@ def execute(path: Path, tmp_path: Path, monkeypatch):
     import papermill
 
     monkeypatch.setenv("WORKSHOP_HEADLESS", "1")  # the kernel inherits it: plain-text progress, static plots
+    monkeypatch.setenv("WORKSHOP_ANSWERS_DIR", str(tmp_path / "answers"))  # each run starts with none saved
     out = tmp_path / path.name
     papermill.execute_notebook(
         str(path), str(out), parameters=ci_parameters(path), kernel_name="python3",

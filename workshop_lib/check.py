@@ -27,14 +27,24 @@ def check_exercise(name: str, answer):
     outcome = engine.verdict(exercise, answer)
     print(outcome)
     if outcome.status == engine.CORRECT:
-        try:
-            answers.record(name, answer)
-        except (answers.NotRecordable, OSError) as why:
-            print(f"(Not saved for later lessons: {why}. They will use the library's reference.)")
+        _save(exercise, answer)
         return answer
     print(f"The lesson continues with the reference {exercise.reference_name}. "
           f"Stuck? Run check.hint({name!r}).")
     return exercise.reference
+
+
+def _save(exercise: engine.Exercise, answer) -> None:
+    """Save a correct answer for later lessons, once its saved form is known to rebuild and pass."""
+    try:
+        answers.record(exercise.name, answer)
+        rebuilt = engine.diagnose(exercise, answers.rebuild(exercise.name))
+        if rebuilt.status != engine.CORRECT:
+            raise answers.NotRecordable(f"saved on its own, it fails its check ({rebuilt.message})")
+    except Exception as why:  # the lesson goes on whatever happens here
+        answers.forget(exercise.name)
+        print(f"(Not saved for later lessons: {why}. Define what it uses inside it, or import it in the "
+              f"same cell; until then later lessons use the library's reference.)")
 
 
 def _exercise_check(exercise: engine.Exercise):
@@ -60,8 +70,7 @@ def hint(exercise: str) -> None:
 
 def solution(exercise: str) -> None:
     """Print the full reference code of an exercise."""
-    chosen = registry.exercise(exercise)
-    print(f"Solution [{exercise}] (the library's {chosen.reference_name}):\n\n{chosen.solution_text()}")
+    print(f"Solution [{exercise}]:\n\n{registry.exercise(exercise).solution_text()}")
 
 
 def mine(exercise: str):
@@ -90,9 +99,9 @@ def predict(qid: str, answer) -> None:
     """Record your prediction before the experiment: a choice (letter or word) or a number."""
     spec = registry.prediction(qid)
     print(f"Prediction [{qid}]: {spec.question}")
+    PREDICTED.pop(qid, None)  # a new run of the cell replaces any earlier prediction
+    _store_prediction(qid, None)
     if answer is ... or answer is None:
-        PREDICTED.pop(qid, None)
-        _store_prediction(qid, None)
         form = f" ({spec.form()})" if spec.is_choice else ""
         print(f"Not done yet [{qid}]: put your prediction{form} in place of ... and run this cell "
               f"again. The lesson goes on.")
@@ -125,10 +134,23 @@ def reveal(qid: str) -> None:
     """Print the model answer of a written question (write your own first)."""
     for lesson, texts in MODEL_ANSWERS.items():
         if qid in texts:
-            print(f"Model answer [{qid}] ({lesson}):\n\n{texts[qid]}")
+            _show_markdown(f"Model answer [{qid}] ({lesson}):\n\n{texts[qid]}")
             return
     known = ", ".join(q for texts in MODEL_ANSWERS.values() for q in texts)
     raise ValueError(f"No model answer {qid!r}; known: {known}.")
+
+
+def _show_markdown(text: str) -> None:
+    """Rendered (bold, maths) in a notebook; plain text elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and getattr(get_ipython(), "kernel", None) is not None:
+        display(Markdown(text))
+    else:
+        print(text)
 
 
 __all__ = [*registry.EXERCISES, "hint", "mine", "predict", "prediction_result", "reveal", "solution"]

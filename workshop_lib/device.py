@@ -1,4 +1,4 @@
-"""Where tensors live: the best available device, and seeds so that numbers repeat."""
+"""Where tensors live: the best available device, a model's device, and seeds so that numbers repeat."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import random
 
 import numpy as np
 import torch
+from torch import nn
 
 
 def select_device(preferred: str | None = None) -> torch.device:
@@ -18,6 +19,12 @@ def select_device(preferred: str | None = None) -> torch.device:
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """Where a model's parameters live; the CPU for a model without parameters."""
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
 
 
 def set_seed(seed: int) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .network_user import eval_outputs
+
 Initializer = Callable[[torch.Tensor], object]  # fills a tensor in place, like nn.init.*_
 
 # Schemes that need no argument. Kaiming's gain assumes ReLU, the workshop's activation.
@@ -83,13 +85,9 @@ def activation_statistics(model: nn.Module, x: torch.Tensor) -> list[dict]:
         def record(module, inputs, output, layer=i):
             rows.append({"layer": layer, "mean": output.mean().item(), "std": output.std().item()})
         hooks.append(linear.register_forward_hook(record))
-    was_training = model.training
-    model.eval()
     try:
-        with torch.no_grad():
-            model(x)
+        eval_outputs(model, x)
     finally:
         for hook in hooks:
             hook.remove()
-        model.train(was_training)
     return rows

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+
+from .device import model_device
+from .display import progress_bar
 
 
 class TrainingDivergedError(RuntimeError):
@@ -36,24 +37,6 @@ class History:
         return {k: v for k, v in self.__dict__.items() if k != "interrupted"}
 
 
-def headless() -> bool:
-    """True when no live front end watches (CI, papermill runs): use plain text output."""
-    return os.environ.get("WORKSHOP_HEADLESS", "").lower() in ("1", "true", "yes")
-
-
-def progress_bar(iterable: Iterable, total: int, desc: str, enabled: bool = True):
-    """tqdm's notebook bar in JupyterLab, plain text when headless, nothing when disabled."""
-    if not enabled:
-        return iterable
-    if headless():
-        from tqdm.std import tqdm
-
-        return tqdm(iterable, total=total, desc=desc, file=sys.stdout, mininterval=5, ncols=80)
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, leave=False)
-
-
 class NetworkTrainer:
     """Trains `model` with `loss_fn` and `optimizer` on a train loader, validates on another.
 
@@ -75,7 +58,7 @@ class NetworkTrainer:
         callbacks: Iterable[Callable] = (),
         progress: bool = True,
     ):
-        self.device = torch.device(device) if device is not None else next(model.parameters()).device
+        self.device = torch.device(device) if device is not None else model_device(model)
         self.model = model.to(self.device)
         self.loss_fn = loss_fn
         self.optimizer = optimizer
@@ -176,14 +159,3 @@ class NetworkTrainer:
 def sum_correct_preds(logits: torch.Tensor, y: torch.Tensor) -> int:
     """How many predictions (argmax of the logits `[B, C]`) equal the labels `[B]`."""
     return (logits.argmax(dim=1) == y).sum().item()
-
-
-def print_epoch(trainer: NetworkTrainer, history: History) -> None:
-    """A callback that prints one line per epoch."""
-    line = (
-        f"epoch {history.epochs:3d}  train loss {history.train_loss[-1]:.4f}  "
-        f"val loss {history.val_loss[-1]:.4f}"
-    )
-    if history.val_accuracy:
-        line += f"  train acc {history.train_accuracy[-1]:.2f}%  val acc {history.val_accuracy[-1]:.2f}%"
-    print(line + f"  ({history.seconds[-1]:.1f} s)")

@@ -1,16 +1,18 @@
-"""Using a trained network: save and load it safely, predict, evaluate."""
+"""Using a trained network: save and load it safely, predict, evaluate, run it over a loader."""
 
 from __future__ import annotations
 
 import os
 import pickle
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .device import model_device
 from .fnn import build_from_config
 
 CHECKPOINT_FORMAT = "fnn-workshop-checkpoint/1"
@@ -34,6 +36,27 @@ def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: in
     """`[C, C]` counts: entry (i, j) is how many of true class i were predicted as j."""
     flat = y_true.long() * num_classes + y_pred.long()
     return torch.bincount(flat, minlength=num_classes * num_classes).view(num_classes, num_classes)
+
+
+@torch.no_grad()
+def eval_outputs(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The model's outputs for a batch `x`, in eval mode, without gradients, on the model's device.
+
+    Eval mode turns dropout off and makes BatchNorm use its running statistics; the model's
+    mode is restored afterwards.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        return model(x.to(model_device(model)))
+    finally:
+        model.train(was_training)
+
+
+def loader_outputs(model: nn.Module, loader) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """`(x, y, outputs)` for every batch of a loader, the outputs as `eval_outputs` gives them."""
+    for x, y in loader:
+        yield x, y, eval_outputs(model, x)
 
 
 def _atomic_save(obj, path: Path) -> None:
@@ -92,10 +115,10 @@ def describe_mismatch(model: nn.Module, state_dict: dict) -> str:
 
 
 class NetworkUser:
-    """Wraps a trained model: save, load, predict, evaluate."""
+    """Wraps a trained model: save, load, predict, evaluate; it leaves the model in eval mode."""
 
     def __init__(self, model: nn.Module, device: torch.device | str | None = None):
-        self.device = torch.device(device) if device is not None else next(model.parameters()).device
+        self.device = torch.device(device) if device is not None else model_device(model)
         self.model = model.to(self.device)
 
     def save(self, path: Path | str) -> Path:
@@ -136,22 +159,19 @@ class NetworkUser:
         self.model.load_state_dict(checkpoint["state_dict"])
         self.model.eval()
 
-    @torch.no_grad()
     def predict(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Predicted labels `[B]` and class probabilities `[B, C]` for a batch `[B, 784]`."""
         self.model.eval()
-        probabilities = torch.softmax(self.model(x.to(self.device)), dim=1)
+        probabilities = torch.softmax(eval_outputs(self.model, x), dim=1)
         return probabilities.argmax(dim=1), probabilities
 
-    @torch.no_grad()
     def evaluate(self, loader, loss_fn: nn.Module | None = None) -> Evaluation:
         """Loss per sample, accuracy and confusion matrix over a whole loader."""
         loss_fn = loss_fn or nn.CrossEntropyLoss()
         self.model.eval()
         total_loss, labels, preds = 0.0, [], []
-        for x, y in loader:
-            x, y = x.to(self.device), y.to(self.device)
-            logits = self.model(x)  # [B, C]
+        for _, y, logits in loader_outputs(self.model, loader):  # logits [B, C]
+            y = y.to(self.device)
             total_loss += loss_fn(logits, y).item() * len(y)
             labels.append(y.cpu())
             preds.append(logits.argmax(dim=1).cpu())

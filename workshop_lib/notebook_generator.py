@@ -4,16 +4,18 @@ One source, two versions. In a solution notebook:
 
 - code between `### BEGIN SOLUTION` and `### END SOLUTION` becomes `# YOUR CODE HERE` and
   `raise NotImplementedError()`, indented like the BEGIN line;
-- markdown between `<!-- BEGIN SOLUTION -->` and `<!-- END SOLUTION -->` (a written answer)
-  becomes a prompt for the learner's own answer;
+- markdown between `<!-- BEGIN SOLUTION id=QUESTION_ID -->` and `<!-- END SOLUTION -->` (a written
+  answer) becomes a prompt for the learner's own answer, followed by a code cell
+  `check.reveal("QUESTION_ID")`; the model answers go to `workshop_lib/checks/model_answers.py`,
+  the only copy the package ships (a block without an id just becomes the prompt);
 - lines that are only an nbval marker (`# NBVAL_CHECK_OUTPUT`, `# NBVAL_SKIP`, ...) are dropped;
 - outputs, execution counts and execution metadata are cleared; the notebook metadata keeps
   only the kernel.
 
 The output is deterministic: the same solutions give byte-identical notebooks.
 
-    python -m workshop_lib.notebook_generator           # write notebooks/
-    python -m workshop_lib.notebook_generator --check   # exit 1 if notebooks/ is out of date
+    python -m workshop_lib.notebook_generator           # write notebooks/ and the model answers
+    python -m workshop_lib.notebook_generator --check   # exit 1 if either is out of date
     python -m workshop_lib.notebook_generator --strip-run-metadata build/solutions/*.ipynb
         # drop papermill's run metadata from executed notebooks, keeping their outputs
 """
@@ -30,10 +32,12 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS, NOTEBOOKS = ROOT / "solutions", ROOT / "notebooks"
+MODEL_ANSWERS = Path(__file__).resolve().parent / "checks" / "model_answers.py"
 
 CODE_BEGIN, CODE_END = "### BEGIN SOLUTION", "### END SOLUTION"
 MARKDOWN_BEGIN, MARKDOWN_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 ANSWER_PROMPT = "*Your answer (double-click here to write it):*"
+ANSWER_ID_MARKER = re.compile(r"^\s*<!-- BEGIN SOLUTION id=([A-Za-z0-9_.-]+) -->\s*$")  # id: group 1
 NBVAL_MARKER = re.compile(r"^\s*# NBVAL_[A-Z_]+\s*$")
 CELL_METADATA_DROPPED = ("execution", "papermill", "collapsed", "scrolled")
 
@@ -74,8 +78,44 @@ def student_source(source: str, cell_type: str, where: str = "cell") -> str:
             lambda indent: [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"], where,
         )
     elif cell_type == "markdown":
+        lines = [MARKDOWN_BEGIN if ANSWER_ID_MARKER.match(line) else line for line in lines]
         lines = _replace_blocks(lines, MARKDOWN_BEGIN, MARKDOWN_END, lambda indent: [ANSWER_PROMPT], where)
     return "\n".join(lines)
+
+
+def model_answers(source: str) -> dict[str, str]:
+    """Question id -> model answer text, for every `BEGIN SOLUTION id=...` block of a markdown cell."""
+    answers, qid, lines = {}, None, []
+    for line in source.split("\n"):
+        match = ANSWER_ID_MARKER.match(line)
+        if match:
+            qid, lines = match.group(1), []
+        elif line.strip() == MARKDOWN_END and qid is not None:
+            answers[qid] = "\n".join(lines).strip()
+            qid = None
+        elif qid is not None:
+            lines.append(line)
+    return answers
+
+
+def reveal_cell(qid: str) -> nbformat.NotebookNode:
+    """The code cell after a written question in the student notebook: shows the model answer."""
+    cell = nbformat.v4.new_code_cell(f'check.reveal("{qid}")')
+    cell.id = re.sub(r"[^A-Za-z0-9_-]", "-", f"reveal-{qid}")[:64]  # fixed: the same bytes every time
+    return cell
+
+
+def lesson_model_answers(solution: nbformat.NotebookNode, name: str = "notebook") -> dict[str, str]:
+    """Every model answer of one solution notebook, by question id."""
+    answers: dict[str, str] = {}
+    for index, cell in enumerate(solution.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for qid, text in model_answers(cell.source).items():
+            if qid in answers:
+                raise MarkerError(f"{name}, cell {index}: the answer id {qid!r} is used twice.")
+            answers[qid] = text
+    return answers
 
 
 def _drop_run_metadata(cell: nbformat.NotebookNode) -> None:
@@ -93,12 +133,16 @@ def student_notebook(solution: nbformat.NotebookNode, name: str = "notebook") ->
     language = {"name": solution.metadata.get("language_info", {}).get("name", "python")}
     nb.metadata = nbformat.from_dict({"kernelspec": solution.metadata.get("kernelspec", {}),
                                       "language_info": language})
+    cells = []
     for index, cell in enumerate(nb.cells):
+        questions = model_answers(cell.source) if cell.cell_type == "markdown" else {}
         cell.source = student_source(cell.source, cell.cell_type, f"{name}, cell {index}")
         _drop_run_metadata(cell)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+        cells += [cell, *(reveal_cell(qid) for qid in questions)]
+    nb.cells = cells
     return nb
 
 
@@ -148,6 +192,46 @@ def write_notebooks(solutions: Path = SOLUTIONS, notebooks: Path = NOTEBOOKS) ->
     return written
 
 
+def model_answers_text(solutions: Path = SOLUTIONS) -> str:
+    """The generated module holding every lesson's model answers, by lesson and question id."""
+    lessons: dict[str, dict[str, str]] = {}
+    owner: dict[str, str] = {}
+    for path in sorted(solutions.glob("*.ipynb")):
+        answers = lesson_model_answers(nbformat.read(path, as_version=4), path.name)
+        for qid in answers:
+            if qid in owner:
+                raise MarkerError(f"{path.name}: the answer id {qid!r} is already used in {owner[qid]}.")
+            owner[qid] = path.name
+        if answers:
+            lessons[path.stem] = answers
+    lines = ['"""Model answers of the written questions, by lesson and question id (`check.reveal`).',
+             "",
+             "Generated by `python -m workshop_lib.notebook_generator` from solutions/: never edit by hand.",
+             '"""',
+             "# ruff: noqa: E501",
+             "",
+             "MODEL_ANSWERS: dict[str, dict[str, str]] = {"]
+    for lesson, answers in lessons.items():
+        lines.append(f"    {lesson!r}: {{")
+        lines += [f"        {qid!r}: {text!r}," for qid, text in answers.items()]
+        lines.append("    },")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def model_answers_stale(solutions: Path = SOLUTIONS, path: Path = MODEL_ANSWERS) -> bool:
+    """True when the model answers file differs from what the generator writes now."""
+    return not path.exists() or path.read_text(encoding="utf-8") != model_answers_text(solutions)
+
+
+def write_model_answers(solutions: Path = SOLUTIONS, path: Path = MODEL_ANSWERS) -> Path:
+    """Write the model answers file (only when its text changes)."""
+    text = model_answers_text(solutions)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only report whether notebooks/ is up to date")
@@ -155,7 +239,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="clean these executed notebooks in place, then stop")
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS)
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
+    parser.add_argument("--model-answers", type=Path, default=None,
+                        help=f"where to write the model answers (default with the project's solutions: "
+                             f"{MODEL_ANSWERS.relative_to(ROOT)}; other solutions: none)")
     args = parser.parse_args(argv)
+    answers_path = args.model_answers or (MODEL_ANSWERS if args.solutions == SOLUTIONS else None)
     if args.strip_run_metadata:
         for path in args.strip_run_metadata:
             strip_run_metadata(path)
@@ -164,11 +252,16 @@ def main(argv: list[str] | None = None) -> int:
         stale = stale_notebooks(args.solutions, args.notebooks)
         for name in stale:
             print(f"out of date: {args.notebooks / name}")
+        if answers_path is not None and model_answers_stale(args.solutions, answers_path):
+            stale.append(str(answers_path))
+            print(f"out of date: {answers_path}")
         if stale:
             print("Run `make notebooks` (never edit notebooks/ by hand: edit solutions/).")
         return 1 if stale else 0
     for path in write_notebooks(args.solutions, args.notebooks):
         print(f"wrote {path}")
+    if answers_path is not None:
+        print(f"wrote {write_model_answers(args.solutions, answers_path)}")
     return 0
 
 

@@ -18,12 +18,20 @@ import seaborn as sns
 import torch
 from matplotlib.figure import Figure
 
+from .display import headless
 from .network_trainer import History
 
 if TYPE_CHECKING:
     from .experiments import Run
 
-MISTAKE_COLOR = "crimson"
+MISTAKE_COLOR = "crimson"  # a wrong prediction, in every plot and widget
+
+
+def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+    """A figure as PNG bytes, for IPython's `_repr_png_` and image widgets."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 def _numpy(values) -> np.ndarray:
@@ -155,9 +163,7 @@ class TrainingCurves:
         _draw_history(self.figure, history)
 
     def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80)
-        return buffer.getvalue()
+        return figure_png(self.figure)
 
     def __repr__(self) -> str:
         return f"<training curves after {self.epochs} epoch{'s' if self.epochs != 1 else ''}>"
@@ -179,8 +185,6 @@ class LiveCurves:
 
     def __call__(self, trainer, history: History) -> None:
         from IPython import get_ipython
-
-        from .network_trainer import headless
 
         self.curves = TrainingCurves(history)
         shell = get_ipython()

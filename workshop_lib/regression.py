@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .network_user import loader_outputs
+
 
 class DigitRegressionLoss(nn.Module):
     """MSE between the network's single output `[B, 1]` and the digit's value as a float."""
@@ -35,14 +37,11 @@ def regression_correct_preds(output: torch.Tensor, y: torch.Tensor) -> int:
     return (rounded_digits(output) == y).sum().item()
 
 
-@torch.no_grad()
 def regression_outputs(model: nn.Module, loader) -> tuple[torch.Tensor, torch.Tensor]:
     """The raw outputs `[N]` and labels `[N]` for a whole loader, in eval mode."""
-    model.eval()
-    device = next(model.parameters()).device
     outputs, labels = [], []
-    for x, y in loader:
-        outputs.append(model(x.to(device)).squeeze(1).cpu())
+    for _, y, output in loader_outputs(model, loader):  # output [B, 1]
+        outputs.append(output.squeeze(1).cpu())
         labels.append(y.cpu())
     return torch.cat(outputs), torch.cat(labels)
 

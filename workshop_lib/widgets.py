@@ -7,7 +7,6 @@ Each widget is a thin layer over plain functions (`predictions_for`, `select_ind
 from __future__ import annotations
 
 import html
-import io
 from typing import NamedTuple
 
 import ipywidgets as widgets
@@ -19,10 +18,11 @@ from torch import nn
 
 from .experiments import DEFAULTS, Run, run_name, runs_table, settings_of, train_setting
 from .fnn import ACTIVATIONS
-from .plots import plot_runs
+from .network_user import eval_outputs
+from .plots import MISTAKE_COLOR, figure_png, plot_runs
 from .preprocessing import BlankImageError, PreprocessingError, mnist_style, open_image, to_gray
 
-CORRECT_COLOR, MISTAKE_COLOR, BAR_COLOR = "seagreen", "crimson", "lightsteelblue"
+CORRECT_COLOR, BAR_COLOR = "seagreen", "lightsteelblue"
 
 
 class Predictions(NamedTuple):
@@ -34,20 +34,9 @@ class Predictions(NamedTuple):
     probs: torch.Tensor  # [N, C] softmax of the logits
 
 
-def _device_of(model: nn.Module) -> torch.device:
-    parameter = next(model.parameters(), None)
-    return parameter.device if parameter is not None else torch.device("cpu")
-
-
-@torch.no_grad()
 def _probabilities(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Softmax of the model's logits for `x [B, 784]`, in eval mode; the model's mode is restored."""
-    was_training = model.training
-    model.eval()
-    try:
-        logits = model(x.to(_device_of(model)))
-    finally:
-        model.train(was_training)
+    logits = eval_outputs(model, x)
     if logits.ndim != 2:
         raise ValueError(
             f"The model should map [B, 784] images to [B, C] logits, but returned shape "
@@ -105,12 +94,6 @@ def describe_selection(only_mistakes: bool, true_class: int | None, predicted_cl
     if predicted_class is not None:
         words.append(f"predicted as {predicted_class}")
     return " ".join(words)
-
-
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
 
 
 def prediction_png(

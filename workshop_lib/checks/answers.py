@@ -116,11 +116,19 @@ def _importable_as(value) -> tuple[str, str] | None:
 
 
 def _is_literal(value) -> bool:
-    if isinstance(value, (tuple, list)):
+    """Plain Python data whose repr reads back as the same value (no subclasses such as torch.Size)."""
+    if type(value) in (tuple, list):
         return all(_is_literal(v) for v in value)
-    if isinstance(value, dict):
+    if type(value) is dict:
         return all(_is_literal(k) and _is_literal(v) for k, v in value.items())
-    return isinstance(value, LITERALS)
+    return type(value) in LITERALS
+
+
+def _reads_back(value) -> bool:
+    try:
+        return ast.literal_eval(repr(value)) == value
+    except (ValueError, SyntaxError):  # e.g. float("nan")
+        return False
 
 
 class _Program:
@@ -158,7 +166,7 @@ class _Program:
                 self.add(value)  # the learner's own helper, e.g. dense_layer inside FNN
             except NotRecordable as why:
                 self.missing.append(f"{name} ({why})")
-        elif _is_literal(value) and ast.literal_eval(repr(value)) == value:
+        elif _is_literal(value) and _reads_back(value):
             self.values.append(f"{name} = {value!r}")
         else:
             self.missing.append(f"{name} (a {type(value).__name__})")
@@ -199,6 +207,14 @@ def record(exercise: str, answer) -> Path:
     path = answer_path(exercise)
     _write_atomically(path, answer_program(exercise, answer))
     return path
+
+
+def forget(exercise: str) -> None:
+    """Remove the stored answer to `exercise`, if any."""
+    try:
+        answer_path(exercise).unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def rebuild(exercise: str):

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..experiments import grid
 from ..layers import LayerFactory
 from ..regression import DigitRegressionLoss
 from .engine import Exercise, Prediction, Wrong, close, first_call, generator, linears
@@ -88,7 +89,7 @@ GRID = Exercise(
     name="grid",
     doc="`grid(**options) -> list of settings`, every combination of the values once.",
     probe=probe_grid,
-    reference_spec="workshop_lib.experiments:grid",  # imported on first use: not at import time
+    reference_spec=grid,
     hints=(
         "A grid tries every combination: with 3 neuron counts, 2 depths and 2 activations that is "
         "3 x 2 x 2 = 12 settings, each a dict from option name to one value.",
