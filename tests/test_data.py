@@ -170,3 +170,14 @@ def test_a_batch_transform_sees_every_training_batch():
                                batch_transform=lambda x: seen.append(len(x)) or x + 1)
     assert all(torch.equal(x, torch.ones(len(x), 2)) for x, _ in loader)
     assert seen == [4, 4, 2]
+
+
+def test_the_tensor_loader_shuffles_by_its_seed():
+    def order(seed):
+        loader = TensorBatchLoader(torch.zeros(50, 1), torch.arange(50), 10, shuffle=True, seed=seed)
+        return torch.cat([y for _, y in loader])
+
+    assert torch.equal(order(1), order(1))
+    assert not torch.equal(order(1), order(2))
+    expected = torch.randperm(50, generator=torch.Generator().manual_seed(1))  # what seed 1 means
+    assert torch.equal(order(1), expected)

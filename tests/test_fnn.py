@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from workshop_lib.fnn import FNN, build_from_config, dense_layer
+from workshop_lib.architectures import build_from_config
+from workshop_lib.fnn import FNN, dense_layer
 
 
 def test_dense_layer_without_activation_is_a_plain_linear_layer():

@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from workshop_lib.fnn import FNN, build_from_config
+from workshop_lib.architectures import build_from_config
+from workshop_lib.fnn import FNN
 from workshop_lib.layers import DeepFNN, Layer, LayerFactory, count_parameters
 from workshop_lib.network_user import NetworkUser
 
@@ -79,3 +80,10 @@ def test_bad_layer_descriptions_are_refused_with_an_example(spec):
 def test_unflattened_input_is_refused():
     with pytest.raises(ValueError, match="Flatten"):
         DeepFNN([8])(torch.rand(2, 1, 28, 28))
+
+
+def test_count_parameters_counts_trainable_numbers_only():
+    model = DeepFNN([4])
+    assert count_parameters(model) == 784 * 4 + 4 + 4 * 10 + 10
+    model.layers[0][0].weight.requires_grad_(False)  # frozen: no longer trained
+    assert count_parameters(model) == 4 + 4 * 10 + 10

@@ -228,3 +228,17 @@ def test_the_device_defaults_to_the_model_device(tiny_data):
     trainer = NetworkTrainer(model, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
                              [], [], progress=False)
     assert trainer.device == torch.device("meta")
+
+
+def test_each_step_uses_only_its_own_batch_gradient():
+    x, y = lookup_data()
+    model = Lookup()
+    trainer = make_trainer(x, y, model=model, lr=0.01)
+    trainer.train_loader = [(x[:1], y[:1]), (x[:1], y[:1])]  # the same right prediction twice
+    trainer.train_epoch()
+
+    def grad(s):  # d/ds of the cross-entropy when the true class gets logit 10 s, the others 0
+        return -10 * 9 * math.exp(-10 * s) / (1 + 9 * math.exp(-10 * s))
+
+    s1 = 1 - 0.01 * grad(1.0)
+    assert model.scale.item() == pytest.approx(s1 - 0.01 * grad(s1), rel=1e-6)  # not grad(1) + grad(s1)

@@ -178,3 +178,25 @@ def test_loader_outputs_cover_every_batch_in_order():
     batches = list(loader_outputs(model, TensorBatchLoader(x, y, 4)))
     assert [b[1].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     torch.testing.assert_close(torch.cat([b[2] for b in batches]), model(x).detach())
+
+
+class Parcel:
+    """A batch that only `.to(device)` unwraps: code that forgets to move it fails."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def to(self, device):
+        return self.tensor
+
+    def __len__(self):
+        return len(self.tensor)
+
+
+def test_evaluate_moves_every_batch_to_the_model_device():
+    torch.manual_seed(0)
+    user = NetworkUser(torch.nn.Linear(784, 10))
+    x, y = torch.rand(10, 784), torch.randint(0, 10, (10,))
+    result = user.evaluate([(Parcel(x[:6]), Parcel(y[:6])), (Parcel(x[6:]), Parcel(y[6:]))])
+    assert result.samples == 10
+    assert result.loss == pytest.approx(torch.nn.functional.cross_entropy(user.model(x), y).item(), rel=1e-5)

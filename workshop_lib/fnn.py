@@ -102,22 +102,3 @@ class FNN(nn.Module):
         check_flat_input(x, self.input_size)
         return self.layers(x)
 
-
-ARCHITECTURES: dict[str, type[nn.Module]] = {"FNN": FNN}
-
-
-def register_architecture(cls: type[nn.Module]) -> type[nn.Module]:
-    """Let `build_from_config` (and so `NetworkUser.load`) rebuild models of this class."""
-    ARCHITECTURES[cls.__name__] = cls
-    return cls
-
-
-def build_from_config(config: dict) -> nn.Module:
-    """Rebuild a model from the JSON-able `config` it carries."""
-    kwargs = dict(config)
-    name = kwargs.pop("architecture", None)
-    if name not in ARCHITECTURES:
-        raise ValueError(
-            f"Unknown architecture {name!r} in the config; known: {sorted(ARCHITECTURES)}."
-        )
-    return ARCHITECTURES[name](**kwargs)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .fnn import check_flat_input, dense_layer, register_architecture
+from .fnn import check_flat_input, dense_layer
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,6 @@ class LayerFactory:
         return nn.Sequential(*blocks)
 
 
-@register_architecture
 class DeepFNN(nn.Module):
     """A fully connected network with any number of hidden layers: `DeepFNN([512, 256, 128])`.
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .architectures import build_from_config
 from .device import model_device
-from .fnn import build_from_config
 
 CHECKPOINT_FORMAT = "fnn-workshop-checkpoint/1"
 
