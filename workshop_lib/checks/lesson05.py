@@ -121,7 +121,8 @@ PREDICTIONS = (
         options=("none", "under 1 %", "1 to 30 %", "over 30 %"),
         explanation="A gradient step, Adam's or SGD's, moves a weight by a step of finite size; near 0 the "
                     "step jumps over 0, so a weight lands on exactly 0.0 only by accident. L1 drives many "
-                    "weights NEAR zero (the table's |w| < 0.001 column); exact zeros need a step that sets "
-                    "them on purpose, the proximal step (soft-thresholding) or pruning after training.",
+                    "weights NEAR zero (below 0.001 in size: the table's below_1e-3_percent); exact zeros "
+                    "need a step that sets them on purpose, the proximal step (soft-thresholding) or pruning "
+                    "after training.",
     ),
 )
