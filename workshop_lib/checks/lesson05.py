@@ -9,7 +9,7 @@ from torch import nn
 
 from ..initialization import initialize
 from ..regularization import l1_penalty
-from .engine import Exercise, Wrong, close, first_call, linears
+from .engine import Exercise, Prediction, Wrong, close, first_call, linears
 
 # ---------------------------------------------------------------- initialisation
 
@@ -101,4 +101,28 @@ L1 = Exercise(
 
 EXERCISES = (INIT_WEIGHTS, L1)
 
-PREDICTIONS = ()
+PREDICTIONS = (
+    Prediction(
+        qid="05_bad_initialisation",
+        question="After two epochs, which initialisation has the lower validation accuracy: zeros, "
+                 "normal(1.0), or about the same (within the seed spread)?",
+        options=("zeros", "normal(1.0)", "about the same"),
+        explanation="With every weight 0 each hidden neuron outputs ReLU(0) = 0, and no gradient reaches a "
+                    "hidden weight (ReLU's slope at 0 is taken as 0, and the zero weights after it pass "
+                    "nothing back): only the output biases learn, so the network predicts the most frequent "
+                    "digit for every image, about 11 %. normal(1.0) makes the signal grow about elevenfold "
+                    "per layer: the network starts hugely over-confident and its loss is enormous, but every "
+                    "weight gets a gradient, so it does learn, slowly.",
+    ),
+    Prediction(
+        qid="05_l1_exact_zeros",
+        question="After training with Adam and the L1 penalty, what share of the FNN's linear weights is "
+                 "exactly 0.0?",
+        options=("none", "under 1 %", "1 to 30 %", "over 30 %"),
+        explanation="A gradient step, Adam's or SGD's, moves a weight by a step of finite size; near 0 the "
+                    "step jumps over 0, so a weight lands on exactly 0.0 only by accident. L1 drives many "
+                    "weights NEAR zero (below 0.001 in size: the table's below_1e-3_percent); exact zeros "
+                    "need a step that sets them on purpose, the proximal step (soft-thresholding) or pruning "
+                    "after training.",
+    ),
+)

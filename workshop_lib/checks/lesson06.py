@@ -13,7 +13,7 @@ from torch import nn
 from ..experiments import grid
 from ..layers import LayerFactory
 from ..regression import DigitRegressionLoss
-from .engine import Exercise, Wrong, close, first_call, generator, linears
+from .engine import Exercise, Prediction, Wrong, close, first_call, generator, linears
 
 # ---------------------------------------------------------------- layers from a list of sizes
 
@@ -140,4 +140,27 @@ REGRESSION_LOSS = Exercise(
 
 EXERCISES = (BUILD_LAYERS, GRID, REGRESSION_LOSS)
 
-PREDICTIONS = ()
+PREDICTIONS = (
+    Prediction(
+        qid="06_last_activation",
+        question="Two hidden layers of 256, two epochs: which activation comes last: relu, tanh, sigmoid, or "
+                 "no clear last (within the seed spread)?",
+        options=("relu", "tanh", "sigmoid", "no clear last"),
+        explanation="The backward pass multiplies the gradient by the activation's slope once per "
+                    "layer. sigmoid's slope is at most 1/4 and its outputs are all positive: the gradient "
+                    "shrinks at least fourfold per layer, so a sigmoid network learns slowest in its first "
+                    "epochs. tanh's slope reaches 1 but it saturates; ReLU passes the gradient unchanged "
+                    "where it is active.",
+    ),
+    Prediction(
+        qid="06_half_4_half_9",
+        question="For images that are the pixel average of a 4 and a 9, what does the regression network "
+                 "output (the median over 50 of them): about 4 (below 4.5), in between (4.5 to 8.5), or "
+                 "about 9 (above 8.5)?",
+        options=("about 4", "in between", "about 9"),
+        explanation="For an input that is a 4 with probability p and a 9 otherwise, the output c that "
+                    "minimises the expected squared error p(c - 4)^2 + (1 - p)(c - 9)^2 is the mean "
+                    "c = 4p + 9(1 - p): 6.5 for p = 1/2, a digit that is neither. MSE averages the "
+                    "candidates; a classifier instead shares its probability between the classes 4 and 9.",
+    ),
+)
