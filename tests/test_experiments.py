@@ -1,8 +1,17 @@
 import pytest
 import torch
+from torch import nn
 
 from workshop_lib.data import DataLoaderFNN, FastDataLoaderFNN
-from workshop_lib.experiments import DEFAULTS, build_model, grid, run_grid, runs_table, train_setting
+from workshop_lib.experiments import (
+    DEFAULTS,
+    build_model,
+    grid,
+    run_grid,
+    runs_table,
+    settings_of,
+    train_setting,
+)
 from workshop_lib.layers import count_parameters
 from workshop_lib.plots import plot_grid, plot_runs
 from workshop_lib.widgets import Playground
@@ -92,3 +101,17 @@ def test_playground_click_trains_the_shown_setting_and_adds_a_run(tiny):
     assert [r.history.epochs for r in playground.runs] == [1, 2]
     playground.clear_button.click()
     assert playground.runs == []
+
+
+def test_a_setting_can_be_built_by_another_function_from_its_complete_settings(tiny):
+    built = []
+
+    def build(settings):
+        built.append(settings)
+        width = settings["neurons"]
+        return nn.Sequential(nn.Linear(784, width), nn.ReLU(), nn.Linear(width, 10))
+
+    run = train_setting({"neurons": 8}, tiny, epochs=1, seed=0, build=build)
+    assert built == [settings_of(neurons=8)]
+    assert isinstance(run.model, nn.Sequential) and run.model[0].out_features == 8
+    assert run.history.epochs == 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -98,11 +98,13 @@ def run_name(settings: dict) -> str:
 
 
 def train_setting(
-    settings: dict, data, epochs: int, seed: int = 0, device=None, callbacks=(), test: bool = False
+    settings: dict, data, epochs: int, seed: int = 0, device=None, callbacks=(), test: bool = False,
+    build: Callable[[dict], nn.Module] = build_model,
 ) -> Run:
     """Train one setting from the same seed (weights and batch order), so runs differ only by it.
 
-    `data` is a `DataLoaderFNN` or `FastDataLoaderFNN`; `device` defaults to where it holds the data.
+    `data` is a `DataLoaderFNN` or `FastDataLoaderFNN`; `device` defaults to where it holds the data;
+    `build` makes the network from the complete settings (e.g. with the learner's own layers).
     """
     if not all(hasattr(data, name) for name in ("train_loader", "val_loader")):
         raise TypeError(f"data must be loaders such as FastDataLoaderFNN(...), got {type(data).__name__}.")
@@ -111,7 +113,7 @@ def train_setting(
     set_seed(seed)
     data.reseed(seed)  # the same batch order for every run
     device = data.device if device is None else device
-    model = build_model(settings).to(device)
+    model = build(settings_of(**settings)).to(device)
     optimizer = make_adam(model.parameters(), lr=settings_of(**settings)["learning_rate"])
     trainer = NetworkTrainer(model, nn.CrossEntropyLoss(), optimizer, data.train_loader, data.val_loader,
                              device, sum_correct_preds=sum_correct_preds, callbacks=callbacks, progress=False)
