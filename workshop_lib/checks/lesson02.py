@@ -166,8 +166,9 @@ VALIDATE_EPOCH = Exercise(
         "Some layers behave differently while measuring, and no gradients are needed.",
         "model.eval() switches those layers to measuring; `with torch.no_grad():` records no graph. "
         "Never call backward or step here. Weigh each batch's loss by its size, as in train_epoch.",
-        "model.eval(); totals at 0; with torch.no_grad(): for x, y in trainer.val_loader: the loss of "
-        "model(x), total_loss += loss.item() * len(y), samples += len(y). Return total_loss / samples.",
+        "model.eval(); totals at 0; with torch.no_grad(): for x, y in trainer.val_loader: move x, y to "
+        "trainer.device, the loss of model(x), total_loss += loss.item() * len(y), samples += len(y). "
+        "Return total_loss / samples.",
     ),
     solution=NetworkTrainer.validate_epoch,
 )
@@ -181,8 +182,9 @@ PREDICTIONS = (
                  "validation set (ten classes)?",
         explanation="The random initial weights give ten small logits of about the same size, so the softmax "
                     "gives every digit a probability of about 1/10 and the loss of each image is about "
-                    "-log(1/10) = ln 10 = 2.303. The run is a little above: the logits are not exactly "
-                    "equal, and an uneven guess pays more on the images where the truth got less than 1/10.",
+                    "-log(1/10) = ln 10 = 2.303. A run usually lands a little above it: the logits are not "
+                    "exactly equal, and an uneven guess pays more on the images where the truth got less "
+                    "than 1/10.",
         abs_tol=0.1,
     ),
 )
