@@ -77,7 +77,8 @@ MEAN_STD = Exercise(
         "Normalize uses one mean and one standard deviation for every pixel of every image: compute "
         "them over all pixels of all training images together, on the scale the network sees (ToTensor "
         "divides the bytes by 255).",
-        "Turn the uint8 images into floats (double precision keeps 47 million pixels exact), divide by "
+        "Turn the uint8 images into floats (double precision keeps a sum over 47 million pixels accurate), "
+        "divide by "
         "255, then take .mean() and .std() of the whole tensor, not per image.",
         "pixels = images.double() / 255; return pixels.mean().item(), pixels.std().item().",
     ),
@@ -144,10 +145,10 @@ PREDICTIONS = (
                  "the seeds)?",
         options=("raw pixels", "normalized", "BatchNorm before", "BatchNorm after"),
         explanation="Both BatchNorm variants renormalize the hidden layers' signals over every batch from "
-                    "the first step on, whatever the weights do, so the first steps of Adam are effective at "
-                    "once; normalizing the pixels only fixes the first layer's input. Such a lead is largest "
-                    "in the first epoch and shrinks as training goes on: compare its size with the spread "
-                    "between seeds in the table.",
+                    "the first step on, whatever the weights do, which tends to make Adam's first steps "
+                    "effective at once; normalizing the pixels only fixes the first layer's input. Whichever "
+                    "variant came first, compare its lead with the spread between seeds in the table: a "
+                    "lead smaller than that spread does not rank the variants.",
     ),
     Prediction(
         qid="04_high_learning_rate",
@@ -158,7 +159,8 @@ PREDICTIONS = (
         explanation="A large step changes the weights a lot, and without BatchNorm the next layer then sees "
                     "inputs of another scale; BatchNorm renormalizes them over each batch, so every layer "
                     "keeps seeing inputs of the same scale whatever the step did. How much that matters for "
-                    "a network of two hidden layers trained with Adam is what the runs measure: compare each "
-                    "network's loss from 0.001 to 0.01 with the spread between seeds.",
+                    "a network of two hidden layers trained with Adam is what the runs measure: compare "
+                    "how much each network's accuracy and loss change from 0.001 to 0.01 with the spread "
+                    "between seeds.",
     ),
 )

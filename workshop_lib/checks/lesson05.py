@@ -46,8 +46,8 @@ INIT_WEIGHTS = Exercise(
         "Visit every linear layer of the model, however deeply it is nested, and fill its weight with "
         "weight_fn and its bias (if it has one) with bias_fn. Leave other layers, like BatchNorm, alone.",
         "model.modules() walks through every module, nested ones included; isinstance(module, nn.Linear) "
-        "picks the linear layers. Filling a parameter in place must not be recorded by autograd: "
-        "use torch.no_grad().",
+        "picks the linear layers. The torch.nn.init functions already run under torch.no_grad(); wrapping "
+        "the loop in torch.no_grad() too keeps any other in-place fill out of autograd.",
         "for module in model.modules(): if isinstance(module, nn.Linear): under torch.no_grad(), "
         "weight_fn(module.weight) and, if module.bias is not None, bias_fn(module.bias). Return model.",
     ),
@@ -107,12 +107,11 @@ PREDICTIONS = (
         question="After two epochs, which initialisation has the lower validation accuracy: zeros, "
                  "normal(1.0), or about the same (within the seed spread)?",
         options=("zeros", "normal(1.0)", "about the same"),
-        explanation="With every weight 0 each hidden neuron outputs ReLU(0) = 0, and no gradient reaches a "
-                    "hidden weight (ReLU's slope at 0 is taken as 0, and the zero weights after it pass "
-                    "nothing back): only the output biases learn, so the network predicts the most frequent "
-                    "digit for every image, about 11 %. normal(1.0) makes the signal grow about elevenfold "
-                    "per layer: the network starts hugely over-confident and its loss is enormous, but every "
-                    "weight gets a gradient, so it does learn, slowly.",
+        explanation="zeros learns nothing from the images: on every seed its validation accuracy stays at "
+                    "the share of the most frequent digit (about 11 % on full MNIST), whatever the image; "
+                    "the question below asks why. normal(1.0) makes the signal grow about elevenfold per "
+                    "layer: the network starts hugely over-confident and its loss is enormous, but it does "
+                    "learn, slowly.",
     ),
     Prediction(
         qid="05_l1_exact_zeros",

@@ -146,11 +146,11 @@ PREDICTIONS = (
         question="Two hidden layers of 256, two epochs: which activation comes last: relu, tanh, sigmoid, or "
                  "no clear last (within the seed spread)?",
         options=("relu", "tanh", "sigmoid", "no clear last"),
-        explanation="The backward pass multiplies the gradient by the activation's slope once per "
-                    "layer. sigmoid's slope is at most 1/4 and its outputs are all positive: the gradient "
-                    "shrinks at least fourfold per layer, so a sigmoid network learns slowest in its first "
-                    "epochs. tanh's slope reaches 1 but it saturates; ReLU passes the gradient unchanged "
-                    "where it is active.",
+        explanation="How fast a network starts to learn depends on how well the gradient passes back "
+                    "through its activations: the backward pass multiplies it by the activation's slope "
+                    "once per layer. The question below asks what that means for relu, tanh and sigmoid. "
+                    "Whichever came last, a gap to the next smaller than the spread between seeds does not "
+                    "rank them, and two epochs say how fast each starts, not where it ends.",
     ),
     Prediction(
         qid="06_half_4_half_9",
