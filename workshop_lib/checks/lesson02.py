@@ -146,7 +146,7 @@ TRAIN_EPOCH = Exercise(
         "in training mode, and the epoch's loss is the mean over all samples.",
         "trainer.model, trainer.loss_fn, trainer.optimizer, trainer.train_loader and trainer.device hold "
         "what you need. The calls are model.train(), optimizer.zero_grad(), loss.backward() and "
-        "optimizer.step(). The last batch is smaller, so add up loss.item() * len(y) and divide by the "
+        "optimizer.step(). The last batch can be smaller, so add up loss.item() * len(y) and divide by the "
         "number of samples at the end.",
         "model.train(); totals at 0; for x, y in trainer.train_loader: move x, y to trainer.device, "
         "optimizer.zero_grad(), logits = model(x), loss = loss_fn(logits, y), loss.backward(), "
