@@ -157,8 +157,9 @@ PREDICTIONS = (
                  "the seed spread)?",
         options=("without BatchNorm", "with BatchNorm", "neither"),
         explanation="A large step changes the weights a lot, and without BatchNorm the next layer then sees "
-                    "inputs of another scale; BatchNorm renormalizes them over each batch, so every layer "
-                    "keeps seeing inputs of the same scale whatever the step did. How much that matters for "
+                    "inputs of another scale; BatchNorm renormalizes the pre-activations over each batch, so "
+                    "their scale is set by BatchNorm's own gamma and beta, not by how much the step changed "
+                    "the weights before it. How much that matters for "
                     "a network of two hidden layers trained with Adam is what the runs measure: compare "
                     "how much each network's accuracy and loss change from 0.001 to 0.01 with the spread "
                     "between seeds.",
