@@ -655,3 +655,32 @@ def test_the_answer_path_is_shown_from_the_home_folder(monkeypatch, tmp_path):
     assert check.answers.shown_path("fnn") == str(Path("~") / ".fnn_workshop" / "answers" / "fnn.py")
     monkeypatch.setenv("WORKSHOP_ANSWERS_DIR", str(tmp_path))
     assert check.answers.shown_path("fnn") == str(tmp_path / "fnn.py")
+
+
+def test_every_outcome_a_lesson_can_report_is_one_of_its_predictions_options():
+    """The strings a solution passes to check.prediction_result must parse, whichever branch a run takes."""
+    root = Path(__file__).resolve().parent.parent
+    seen = 0
+    for path in sorted((root / "solutions").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code" or "prediction_result" not in cell.source:
+                continue
+            source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("%"))
+            for node in ast.walk(ast.parse(source)):
+                if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "prediction_result"):
+                    continue
+                qid, observed = node.args[0].value, node.args[1]
+                spec = registry.prediction(qid)
+                for outcome in _literal_outcomes(observed):
+                    spec.parse(outcome)  # raises PredictionError for a string that is no option
+                    seen += 1
+    assert seen >= 3, "no literal outcome found: the test would check nothing"
+
+
+def _literal_outcomes(node) -> list[str]:
+    """The string literals an expression can evaluate to (through `a if c else b` chains)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _literal_outcomes(node.body) + _literal_outcomes(node.orelse)
+    return []

@@ -151,8 +151,9 @@ NAIVE_OR_MNIST_STYLE = Prediction(
     qid="07_naive_or_mnist_style",
     question=("The plain network (trained on MNIST's raw pixels) reads 1,600 foreign digits: printed, small "
               "and off-centre, handwritten in 8 x 8 blocks, thin, thick, pixel and mouse pens. Which way of "
-              "preparing them will it read more of correctly?"),
-    options=("naive resize", "MNIST-style", "about the same (within 2 points)"),
+              "preparing them will it read more of correctly (about the same: within 2 points of each "
+              "other)?"),
+    options=("naive resize", "MNIST-style", "about the same"),
     explanation=("squeezed naively, a digit keeps the place and size it had on its page, and its pen: a "
                  "small digit in a corner lights up pixels the network never saw lit for it. The MNIST-style "
                  "preparation crops it to its ink, scales it to 20 pixels, gives it MNIST's pen width and "
