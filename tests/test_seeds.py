@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import torch
 
-from workshop_lib.seeds import describe, over_seeds, spread
+from workshop_lib.seeds import describe, mean_range, over_seeds, spread
 
 
 def table(values, metric="acc"):
@@ -89,3 +89,10 @@ def test_bad_input_gets_a_clear_message():
         spread({"a": table([1.0, 2.0]), "b": table([1.0, 2.0], "loss")})
     with pytest.raises(ValueError, match="Cannot rank by 'loss'"):
         spread({"a": table([1.0, 2.0])}, by="loss")
+
+
+def test_mean_range_writes_the_hand_computed_mean_min_and_max():
+    assert mean_range([97.5, 98.25, 96.0]) == "97.25 (96.00 - 98.25)"
+    assert mean_range(pd.Series([1.0, 2.0]), digits=1) == "1.5 (1.0 - 2.0)"
+    with pytest.raises(ValueError, match="at least one seed"):
+        mean_range([])

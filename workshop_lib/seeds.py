@@ -100,3 +100,11 @@ def describe(summary: pd.DataFrame, metric: str, digits: int = 2) -> pd.Series:
                f"({row[f'{metric}_min']:.{digits}f}–{row[f'{metric}_max']:.{digits}f})")
         for name, row in summary.iterrows()
     }, name=metric)
+
+
+def mean_range(values, digits: int = 2) -> str:
+    """`mean (min - max)` of one setting's values over the seeds, as text (e.g. for `DataFrame.agg`)."""
+    values = pd.Series(values, dtype=float)
+    if values.empty:
+        raise ValueError("No values to describe: run the setting over at least one seed.")
+    return f"{values.mean():.{digits}f} ({values.min():.{digits}f} - {values.max():.{digits}f})"
